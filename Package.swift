@@ -1,0 +1,30 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "abm-service",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "abm", targets: ["abm"]),
+        .library(name: "Simulation", targets: ["Simulation"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // The model: no package dependencies, no I/O, no clocks.
+        .target(name: "Simulation"),
+        .executableTarget(
+            name: "abm",
+            dependencies: [
+                "Simulation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "SimulationTests",
+            dependencies: ["Simulation"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)
