@@ -24,7 +24,7 @@ let package = Package(
         .testTarget(
             name: "SimulationTests",
             dependencies: ["Simulation"],
-            resources: [.copy("Fixtures")]
+            exclude: ["Fixtures"]
         ),
     ]
 )

@@ -8,6 +8,10 @@ public struct JSONParser {
         /// Offset in characters (Unicode scalars) from the start of the document.
         public var offset: Int
         public var message: String
+        public init(offset: Int, message: String) {
+            self.offset = offset
+            self.message = message
+        }
     }
 
     /// Deeper documents are rejected rather than risking the stack.
