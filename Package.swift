@@ -26,5 +26,9 @@ let package = Package(
             dependencies: ["Simulation"],
             exclude: ["Fixtures"]
         ),
+        .testTarget(
+            name: "abmTests",
+            dependencies: ["abm"]
+        ),
     ]
 )
