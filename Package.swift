@@ -21,6 +21,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Measures the engine for benchmarks/engine.sh; not part of the service.
+        .executableTarget(
+            name: "abm-bench",
+            dependencies: ["Simulation"]
+        ),
         .testTarget(
             name: "SimulationTests",
             dependencies: ["Simulation"],
