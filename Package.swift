@@ -10,14 +10,38 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // The model: no package dependencies, no I/O, no clocks.
         .target(name: "Simulation"),
+        // SQLite from the system (libsqlite3-dev), for the durable job store.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // Job queue, stores and result cache.
+        .target(
+            name: "Jobs",
+            dependencies: [
+                "Simulation", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The Hummingbird application: routes, middleware, error mapping.
+        .target(
+            name: "API",
+            dependencies: [
+                "Simulation", "Jobs",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "abm",
             dependencies: [
-                "Simulation",
+                "Simulation", "API", "Jobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -30,6 +54,17 @@ let package = Package(
             name: "SimulationTests",
             dependencies: ["Simulation"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "JobsTests",
+            dependencies: ["Jobs", "Simulation"]
+        ),
+        .testTarget(
+            name: "APITests",
+            dependencies: [
+                "API", "Jobs", "Simulation",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "abmTests",

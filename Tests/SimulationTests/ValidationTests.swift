@@ -136,3 +136,30 @@ import Testing
 }
 
 import Foundation
+
+@Suite struct CanonicalRequestTests {
+    @Test(arguments: 0..<25)
+    func canonicalFormDecodesToTheSameRequest(caseIndex: Int) throws {
+        var rng = SplitMix64(seed: UInt64(caseIndex) &+ 555)
+        let request = try abmRequest(InvariantTests.randomRequest(&rng))
+        let again = try ABMRequestDecoder.decode(request.canonicalJSON).get()
+        #expect(again == request)
+    }
+
+    @Test func spelledOutDefaultsCanonicaliseAlike() throws {
+        let short = try abmRequest(oneBucket(abm: #""seed": 4"#))
+        let long = try abmRequest(
+            oneBucket(abm: #""seed": 4, "pricing_model": "eoe", "pricing_config": {"holding_time": 6.0, "smoothing_factor": 0.7}, "store_cohort_details": true, "enable_staking": false"#))
+        #expect(JSONWriter.bytes(short.canonicalJSON.sortedKeys) == JSONWriter.bytes(long.canonicalJSON.sortedKeys))
+        let other = try abmRequest(oneBucket(abm: #""seed": 5"#))
+        #expect(JSONWriter.bytes(short.canonicalJSON) != JSONWriter.bytes(other.canonicalJSON))
+    }
+
+    @Test func explicitAgentCountSurvivesTheRoundTrip() throws {
+        let r = try abmRequest(oneBucket(abm: #""agents_per_cohort": 50"#))
+        #expect(r.abm.agentsPerCohortExplicit)
+        #expect(try ABMRequestDecoder.decode(r.canonicalJSON).get().abm.agentsPerCohortExplicit)
+        let implicit = try abmRequest(oneBucket(abm: ""))
+        #expect(!(try ABMRequestDecoder.decode(implicit.canonicalJSON).get().abm.agentsPerCohortExplicit))
+    }
+}

@@ -172,7 +172,7 @@ public enum ABMRequestDecoder {
         var a = ABMSettings()
         if let g: AgentGranularity = r.choice("agent_granularity", default: .adaptive) { a.agentGranularity = g }
         a.agentsPerCohortExplicit = r.given("agents_per_cohort")
-        if let n = r.int("agents_per_cohort", default: 50, .range(1, 1000)) { a.agentsPerCohort = n }
+        if case .some(.some(let n)) = r.nullableInt("agents_per_cohort", .range(1, 1000)) { a.agentsPerCohort = n }
         let model: PricingModel? = r.choice("pricing_model", default: .eoe)
         if let model { a.pricing.model = model }
         if let pr = r.object("pricing_config", required: false) {

@@ -1,0 +1,113 @@
+import Synchronization
+
+/// A job's observable state at one moment: what status calls and the progress stream report.
+public struct JobSnapshot: Sendable, Equatable {
+    public var jobID: String
+    public var status: JobStatus
+    public var currentMonth: Int
+    public var totalMonths: Int
+    public var error: String?
+
+    public init(jobID: String, status: JobStatus, currentMonth: Int, totalMonths: Int, error: String? = nil) {
+        self.jobID = jobID
+        self.status = status
+        self.currentMonth = currentMonth
+        self.totalMonths = totalMonths
+        self.error = error
+    }
+
+    public var progressPct: Double { totalMonths > 0 ? Double(currentMonth) / Double(totalMonths) * 100 : 0 }
+
+    /// The id of the progress event for this state. Ids are a pure function of progress, so a client
+    /// resuming with `Last-Event-ID` gets every later event exactly once, even across a restart:
+    /// 0 while queued, 1 + m while running at month (or trial) m, total + 2 once terminal
+    /// (the closing `done` event is total + 3).
+    public var eventID: Int {
+        switch status {
+        case .pending: return 0
+        case .running: return 1 + currentMonth
+        case .completed, .failed, .cancelled: return totalMonths + 2
+        }
+    }
+
+    public var doneEventID: Int { totalMonths + 3 }
+
+    /// The snapshot a progress event with `id` describes, for ids up to this snapshot's own.
+    public func event(id: Int) -> JobSnapshot {
+        if id == eventID { return self }
+        if id == 0 { return JobSnapshot(jobID: jobID, status: .pending, currentMonth: 0, totalMonths: totalMonths) }
+        return JobSnapshot(jobID: jobID, status: .running, currentMonth: min(id - 1, totalMonths), totalMonths: totalMonths)
+    }
+}
+
+/// Live progress of running jobs, pushed to subscribers as it changes (the progress stream is not polled).
+/// Updates come from simulation worker threads, so this is lock-based rather than an actor.
+public final class JobProgressHub: Sendable {
+    private struct Entry {
+        var snapshot: JobSnapshot
+        var subscribers: [UInt64: AsyncStream<JobSnapshot>.Continuation] = [:]
+    }
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var nextID: UInt64 = 0
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func snapshot(_ id: String) -> JobSnapshot? { state.withLock { $0.entries[id]?.snapshot } }
+
+    /// Records a new state and pushes it to every subscriber of the job.
+    public func publish(_ snapshot: JobSnapshot) {
+        let subscribers = state.withLock { s -> [AsyncStream<JobSnapshot>.Continuation] in
+            if s.entries[snapshot.jobID] == nil {
+                s.entries[snapshot.jobID] = Entry(snapshot: snapshot)
+            } else {
+                s.entries[snapshot.jobID]!.snapshot = snapshot
+            }
+            return Array(s.entries[snapshot.jobID]!.subscribers.values)
+        }
+        for s in subscribers { s.yield(snapshot) }
+        if snapshot.status.isTerminal {
+            for s in subscribers { s.finish() }
+        }
+    }
+
+    /// Progress from a worker thread: only the month moves.
+    public func progress(_ id: String, month: Int, total: Int) {
+        guard var snap = snapshot(id) else { return }
+        snap.currentMonth = month
+        snap.totalMonths = total
+        publish(snap)
+    }
+
+    /// A stream of this job's states from now on; it finishes once the job is terminal.
+    public func subscribe(_ id: String) -> AsyncStream<JobSnapshot> {
+        let (stream, continuation) = AsyncStream.makeStream(of: JobSnapshot.self, bufferingPolicy: .unbounded)
+        let (token, current) = state.withLock { s -> (UInt64, JobSnapshot?) in
+            s.nextID += 1
+            s.entries[id, default: Entry(snapshot: JobSnapshot(jobID: id, status: .pending, currentMonth: 0, totalMonths: 0))]
+                .subscribers[s.nextID] = continuation
+            return (s.nextID, s.entries[id]?.snapshot)
+        }
+        if let current, current.status.isTerminal { continuation.finish() }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.entries[id]?.subscribers.removeValue(forKey: token) }
+        }
+        return stream
+    }
+
+    /// Forgets jobs that were deleted.
+    public func remove(_ ids: [String]) {
+        let finished = state.withLock { s -> [AsyncStream<JobSnapshot>.Continuation] in
+            var out: [AsyncStream<JobSnapshot>.Continuation] = []
+            for id in ids {
+                if let e = s.entries.removeValue(forKey: id) { out += e.subscribers.values }
+            }
+            return out
+        }
+        for c in finished { c.finish() }
+    }
+
+    public var subscriberCount: Int { state.withLock { $0.entries.values.reduce(0) { $0 + $1.subscribers.count } } }
+}

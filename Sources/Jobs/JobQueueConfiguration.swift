@@ -1,0 +1,21 @@
+import Foundation
+
+public struct JobQueueConfiguration: Sendable {
+    /// Jobs running at once (`ABM_MAX_CONCURRENT_JOBS`).
+    public var maxConcurrentJobs = 5
+    /// Jobs waiting to run; beyond this, submissions get 429 (`ABM_MAX_QUEUED_JOBS`).
+    public var maxQueuedJobs = 100
+    /// Terminal jobs are deleted this long after they end (`ABM_JOB_TTL_HOURS`).
+    public var jobTTL: TimeInterval = 24 * 3600
+    /// How often the TTL sweep runs.
+    public var sweepInterval: TimeInterval = 600
+    /// Result cache bounds (`ABM_CACHE_MAX_ENTRIES`, `ABM_CACHE_TTL_MINUTES`).
+    public var cacheMaxEntries = 256
+    public var cacheMaxAge: TimeInterval = 2 * 3600
+
+    /// Called on the worker thread after every month (or trial) of a job, before the cancellation check.
+    /// Tests use it to hold a job at a known point; it is never set in production.
+    var progressHook: (@Sendable (_ jobID: String, _ completed: Int) -> Void)?
+
+    public init() {}
+}

@@ -1,0 +1,11 @@
+/// Why the queue refused or could not answer; `API` maps these to HTTP statuses.
+public enum JobQueueError: Error, Equatable, Sendable {
+    /// `ABM_MAX_QUEUED_JOBS` jobs are already waiting.
+    case queueFull(running: Int, queued: Int, maxQueued: Int, retryAfterSeconds: Int)
+    case notFound(String)
+    case notCancellable(String)
+    /// Shutting down: no new work is accepted.
+    case draining
+    /// The store failed; the reason is logged and reported.
+    case storeUnavailable(String)
+}

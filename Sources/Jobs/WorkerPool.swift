@@ -1,0 +1,28 @@
+import Dispatch
+
+/// Runs CPU-bound simulations on Dispatch threads, never on the Swift concurrency pool that serves HTTP,
+/// with at most `width` at a time; callers beyond that wait without blocking a thread.
+public final class WorkerPool: Sendable {
+    public let width: Int
+    private let gate: AsyncGate
+
+    public init(width: Int) {
+        self.width = max(1, width)
+        self.gate = AsyncGate(permits: max(1, width))
+    }
+
+    /// Runs `work` on a worker thread once a slot is free. Cancellation while waiting throws
+    /// `CancellationError`; once started, `work` runs to its end (it polls its own cancellation flag).
+    public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await gate.acquire()
+        defer { gate.release() }
+        return try await withCheckedThrowingContinuation { k in
+            DispatchQueue.global().async {
+                do { k.resume(returning: try work()) } catch { k.resume(throwing: error) }
+            }
+        }
+    }
+
+    public var busy: Int { gate.inUse }
+    public var waiting: Int { gate.waiting }
+}
