@@ -1,10 +1,11 @@
 import ArgumentParser
 
 @main
-struct ABMCommand: ParsableCommand {
+struct ABMCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "abm",
         abstract: "Agent-based token-vesting simulations.",
-        subcommands: [SimulateCommand.self]
+        subcommands: [ServeCommand.self, SimulateCommand.self],
+        defaultSubcommand: nil
     )
 }

@@ -118,7 +118,7 @@ public enum ABMRequestDecoder {
         let before = issues.count
         var out: [BucketSpec] = []
         for (i, item) in items.enumerated() {
-            let loc: [ValidationIssue.PathComponent] = [.key("buckets"), .index(i)]
+            let loc: [ValidationIssue.PathComponent] = root.path + [.key("buckets"), .index(i)]
             guard case .object(let o) = item else {
                 issues.add(
                     "model_type", loc, "Input should be a valid dictionary or instance of BucketConfig", input: item)
@@ -157,7 +157,7 @@ public enum ABMRequestDecoder {
         for (i, b) in out.enumerated() {
             if let first = seen[b.bucket] {
                 issues.add(
-                    "value_error", [.key("buckets"), .index(i), .key("bucket")],
+                    "value_error", root.path + [.key("buckets"), .index(i), .key("bucket")],
                     "Value error, Duplicate bucket name '\(b.bucket)' (also bucket \(first)); bucket names must be unique",
                     input: .string(b.bucket), ctx: ["error": [:]])
             } else {
@@ -269,7 +269,7 @@ public enum ABMRequestDecoder {
         let before = root.issues.count
         var out: [CohortProfileOverride] = []
         for e in o.entries {
-            let loc: [ValidationIssue.PathComponent] = [.key("cohort_profiles"), .key(e.key)]
+            let loc: [ValidationIssue.PathComponent] = root.path + [.key("cohort_profiles"), .key(e.key)]
             guard case .object(let po) = e.value else {
                 root.issues.add(
                     "model_type", loc, "Input should be a valid dictionary or instance of CohortProfileOverride",
@@ -324,14 +324,14 @@ public enum ABMRequestDecoder {
         let plan = PopulationPlan(request)
         if plan.totalAgents > ABMLimits.maxAgents {
             root.issues.add(
-                "value_error", [.key("abm"), .key("agent_granularity")],
+                "value_error", root.path + [.key("abm"), .key("agent_granularity")],
                 "Value error, \(request.abm.agentGranularity.rawValue) would simulate \(plan.totalAgents) agents; the limit is \(ABMLimits.maxAgents). Use meta_agents, or set agents_per_cohort.",
                 input: .string(request.abm.agentGranularity.rawValue), ctx: ["error": [:]])
         } else if request.abm.aggregationLevel == .full,
             plan.totalAgents * request.token.horizonMonths > ABMLimits.maxFullSnapshots
         {
             root.issues.add(
-                "value_error", [.key("abm"), .key("aggregation_level")],
+                "value_error", root.path + [.key("abm"), .key("aggregation_level")],
                 "Value error, aggregation_level 'full' would return \(plan.totalAgents * request.token.horizonMonths) agent snapshots; the limit is \(ABMLimits.maxFullSnapshots). Use 'sampled'.",
                 input: "full", ctx: ["error": [:]])
         }

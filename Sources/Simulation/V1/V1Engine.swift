@@ -20,7 +20,7 @@ public enum V1Engine {
     }
 
     /// The raw-dict view the 8.2 checks read, for the warnings of a validated config.
-    static func configObject(_ c: V1Config) -> JSONObject {
+    public static func configObject(_ c: V1Config) -> JSONObject {
         JSONObject([
             (
                 "token",
@@ -47,7 +47,17 @@ public enum V1Engine {
                     "cliff_shock": [
                         "enabled": .bool(c.cliffShock.enabled), "multiplier": .double(c.cliffShock.multiplier),
                         "buckets": .strings(c.cliffShock.buckets),
-                    ]
+                    ],
+                    "price_trigger": [
+                        "enabled": .bool(c.priceTrigger.enabled), "source": .string(c.priceTrigger.source.rawValue),
+                        "scenario": .str(c.priceTrigger.scenario?.rawValue),
+                        "uploaded_price_series": .array(
+                            (c.priceTrigger.uploadedPriceSeries ?? []).map { [.integer($0.month), .double($0.price)] }),
+                    ],
+                    "relock": [
+                        "enabled": .bool(c.relock.enabled), "relock_pct": .double(c.relock.relockPct),
+                        "lock_duration_months": .integer(c.relock.lockDurationMonths),
+                    ],
                 ]
             ),
         ])

@@ -1,0 +1,19 @@
+import Hummingbird
+import NIOCore
+
+/// Per-request state: the request id, the client address for rate limiting, and Hummingbird's core storage.
+public struct ABMRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer's IP address (`127.0.0.1` when unknown, as in the original).
+    public let clientAddress: String
+    /// Set by `RequestIDMiddleware`.
+    public var requestID = ""
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        clientAddress = source.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
+    }
+
+    /// Bodies are limited by `BodyReader` with the configured `MAX_REQUEST_SIZE`, not by Hummingbird.
+    public var maxUploadSize: Int { .max }
+}

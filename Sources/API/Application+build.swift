@@ -1,0 +1,66 @@
+import Foundation
+import Hummingbird
+import Jobs
+import Logging
+import ServiceLifecycle
+
+/// The composition root: builds the job store and queue, the router with its middleware, and the
+/// application whose service group runs them all (queue first, so it shuts down after the HTTP server).
+public func buildApplication(
+    configuration: ServiceConfiguration, logger: Logger, jobStore: (any JobStore)? = nil,
+    rateLimitClock: (@Sendable () -> Int64)? = nil
+) async -> some ApplicationProtocol {
+    let store: any JobStore =
+        jobStore
+        ?? (configuration.jobStore == .memory
+            ? InMemoryJobStore() : SQLiteJobStore(directory: configuration.dataDirectory))
+    var queueConfiguration = JobQueueConfiguration()
+    queueConfiguration.maxConcurrentJobs = configuration.maxConcurrentJobs
+    queueConfiguration.maxQueuedJobs = configuration.maxQueuedJobs
+    queueConfiguration.jobTTL = TimeInterval(configuration.jobTTLHours) * 3600
+    queueConfiguration.cacheMaxEntries = configuration.cacheMaxEntries
+    queueConfiguration.cacheMaxAge = TimeInterval(configuration.cacheTTLMinutes) * 60
+    queueConfiguration.sweepInterval = min(600, queueConfiguration.jobTTL / 4)
+    let queue = JobQueue(store: store, configuration: queueConfiguration, logger: logger)
+
+    let services = APIServices(
+        configuration: configuration, jobs: queue, syncWorkers: WorkerPool(width: configuration.maxSyncSimulations),
+        bodyReader: BodyReader(limit: configuration.maxRequestSize), hostMetrics: HostMetrics(), startedAt: .now)
+    let router = buildRouter(services: services, rateLimitClock: rateLimitClock)
+    return Application(
+        router: router,
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "abm-service"),
+        services: [queue],
+        logger: logger
+    )
+}
+
+/// The router with every route and the middleware in order (outermost first): request id, access log,
+/// error mapping, size limit, CORS, rate limit.
+func buildRouter(services: APIServices, rateLimitClock: (@Sendable () -> Int64)? = nil) -> Router<ABMRequestContext> {
+    let router = Router(context: ABMRequestContext.self)
+    let table = RouteTableBox()
+    let clock = rateLimitClock ?? { Int64(ProcessInfo.processInfo.systemUptime) }
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: AccessLogMiddleware())
+    router.add(middleware: ErrorMiddleware(routes: table.table))
+    router.add(middleware: BodyLimitMiddleware(limit: services.configuration.maxRequestSize))
+    router.add(middleware: CORSMiddleware(origins: services.configuration.corsOrigins))
+    if services.configuration.rateLimitEnabled {
+        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(now: clock), defaultLimit: services.configuration.defaultRateLimit))
+    }
+    let abm = ABMRoutes(services: services)
+    CompatibilityRoutes(services: services).register(on: router)
+    DocumentationRoutes().register(on: router)
+    V1Routes(services: services).register(on: router)
+    abm.register(on: router)
+    JobRoutes(services: services, abm: abm).register(on: router)
+    table.table.set(router.routes.map { ($0.method, $0.path.description) })
+    return router
+}
+
+/// Lets the error middleware, added before the routes, see the final route list.
+final class RouteTableBox: Sendable {
+    let table = RouteTable([])
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Synchronization
+
+/// Host CPU and memory use for `/api/v1/health`, read from /proc without blocking (D31: the original
+/// slept 100 ms per call to sample CPU). CPU use is measured between consecutive calls, at least 100 ms
+/// apart; the first call reports use since boot.
+final class HostMetrics: Sendable {
+    private struct Sample {
+        var busy: UInt64
+        var total: UInt64
+        var at: ContinuousClock.Instant
+    }
+    private let last = Mutex<(Sample?, Double)>((nil, 0))
+
+    func cpuPercent() -> Double {
+        guard let now = Self.readCPU() else { return 0 }
+        return last.withLock { state in
+            let (previous, cached) = state
+            guard let previous else {
+                state = (now, now.total > 0 ? Double(now.busy) / Double(now.total) * 100 : 0)
+                return state.1
+            }
+            if now.at - previous.at < .milliseconds(100) { return cached }
+            let dt = now.total &- previous.total
+            let value = dt > 0 ? Double(now.busy &- previous.busy) / Double(dt) * 100 : cached
+            state = (now, value)
+            return value
+        }
+    }
+
+    private static func readCPU() -> Sample? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+            let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
+        else { return nil }
+        let v = line.split(separator: " ").dropFirst().compactMap { UInt64($0) }
+        guard v.count >= 4 else { return nil }
+        let idle = v[3] + (v.count > 4 ? v[4] : 0)
+        let total = v.reduce(0, +)
+        return Sample(busy: total - idle, total: total, at: .now)
+    }
+
+    func memoryPercent() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return 0 }
+        var total = 0.0
+        var available = 0.0
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard parts.count >= 2, let v = Double(parts[1]) else { continue }
+            if parts[0] == "MemTotal:" { total = v }
+            if parts[0] == "MemAvailable:" { available = v }
+        }
+        return total > 0 ? (total - available) / total * 100 : 0
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Jobs
+import Simulation
+
+/// Async ABM and Monte Carlo jobs (spec 3.9 to 3.15, 3.17, 3.18) over the durable queue.
+struct JobRoutes {
+    let services: APIServices
+    let abm: ABMRoutes
+
+    func register(on router: Router<ABMRequestContext>) {
+        router.post("/api/v2/abm/simulate") { request, _ in
+            let req = try await abm.decodeABM(request)
+            let queue = try services.queue()
+            do {
+                let s = try await queue.submitABM(req)
+                return Response.json(submission(s.job, cached: s.cached, monteCarlo: false))
+            } catch let error as JobQueueError {
+                throw APIError.from(error)
+            }
+        }
+        router.post("/api/v2/abm/monte-carlo/simulate") { request, _ in
+            let body = try await services.jsonBody(request)
+            let req: ABMRequest
+            switch ABMRequestDecoder.decode(body) {
+            case .success(let r): req = r
+            case .failure(let f): throw APIError.validation(f)
+            }
+            guard req.monteCarlo != nil else {
+                throw APIError.detail(.badRequest, "Monte Carlo configuration is required. Please provide monte_carlo settings.")
+            }
+            let queue = try services.queue()
+            do {
+                let s = try await queue.submitMonteCarlo(req)
+                return Response.json(submission(s.job, cached: false, monteCarlo: true))
+            } catch let error as JobQueueError {
+                // D21: a full queue is 429 here too.
+                throw APIError.from(error)
+            }
+        }
+        router.get("/api/v2/abm/jobs/:job_id/status") { _, context in
+            let job = try await find(context.parameters.jobID)
+            return Response.json([
+                "job_id": .string(job.id), "status": .string(job.status.rawValue), "progress_pct": .num(job.progressPct),
+                "current_month": .integer(job.currentMonth), "total_months": .integer(job.totalMonths), "error": .str(job.error),
+            ])
+        }
+        router.get("/api/v2/abm/jobs/:job_id/results") { _, context in
+            let job = try await find(context.parameters.jobID)
+            guard job.status == .completed else {
+                throw APIError.detail(.badRequest, "Job not completed yet. Status: \(job.status.rawValue)")
+            }
+            guard job.kind == .abm else {
+                // D40: say where the results are.
+                throw APIError.detail(
+                    .notFound,
+                    "Results not available: job \(job.id) is a Monte Carlo simulation. Use /api/v2/abm/monte-carlo/results/\(job.id)")
+            }
+            return try await storedResult(job)
+        }
+        router.get("/api/v2/abm/monte-carlo/results/:job_id") { _, context in
+            let job = try await find(context.parameters.jobID)
+            guard job.status == .completed else {
+                throw APIError.detail(.badRequest, "Monte Carlo simulation not completed yet. Status: \(job.status.rawValue)")
+            }
+            guard job.kind == .monteCarlo else {
+                throw APIError.detail(
+                    .notFound, "Monte Carlo results not available. Job may not be a Monte Carlo simulation.")
+            }
+            return try await storedResult(job)
+        }
+        router.delete("/api/v2/abm/jobs/:job_id") { _, context in
+            let id = context.parameters.jobID
+            let queue = try services.queue()
+            do {
+                try await queue.cancel(id)
+            } catch JobQueueError.notFound {
+                throw APIError.detail(.badRequest, "Job \(id) not found or not cancellable")
+            } catch let error as JobQueueError {
+                throw APIError.from(error)
+            }
+            return Response.json(["message": .string("Job \(id) cancelled")])
+        }
+        router.get("/api/v2/abm/jobs") { _, _ in
+            let jobs = await try services.queue().jobs()
+            return Response.json(["jobs": .array(jobs.map(Self.info))])
+        }
+        router.get("/api/v2/abm/queue/stats") { _, _ in
+            let s = await try services.queue().stats()
+            return Response.json([
+                "total_jobs": .integer(s.counts.total),
+                "status_counts": .object(JSONObject(JobStatus.allCases.map { ($0.rawValue, JSONValue.integer(s.counts[$0])) })),
+                "cache_size": .integer(s.cacheSize), "max_concurrent_jobs": .integer(s.maxConcurrentJobs),
+                "max_queued_jobs": .integer(s.maxQueuedJobs),
+            ])
+        }
+        router.get("/api/v2/abm/jobs/:job_id/stream") { request, context in
+            let job = try await find(context.parameters.jobID)
+            let lastEventID = request.headers[.lastEventID].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            return ProgressStream(queue: try services.queue(), jobID: job.id, lastEventID: lastEventID).response()
+        }
+    }
+
+    func find(_ id: String) async throws -> JobRecord {
+        guard let job = await try services.queue().job(id) else { throw APIError.detail(.notFound, "Job \(id) not found") }
+        return job
+    }
+
+    func storedResult(_ job: JobRecord) async throws -> Response {
+        do {
+            guard let bytes = try await services.queue().result(job.id) else {
+                throw APIError.detail(.notFound, "Results not available")
+            }
+            return Response.json(bytes: bytes)
+        } catch let e as JobQueueError {
+            throw APIError.from(e)
+        }
+    }
+
+    func submission(_ job: JobRecord, cached: Bool, monteCarlo: Bool) -> JSONValue {
+        [
+            "job_id": .string(job.id), "status": .string(job.status.rawValue),
+            "status_url": .string("/api/v2/abm/jobs/\(job.id)/status"),
+            "stream_url": .string("/api/v2/abm/jobs/\(job.id)/stream"), "cached": .bool(cached),
+            "results_url": .string(
+                monteCarlo ? "/api/v2/abm/monte-carlo/results/\(job.id)" : "/api/v2/abm/jobs/\(job.id)/results"),
+        ]
+    }
+
+    static func info(_ job: JobRecord) -> JSONValue {
+        [
+            "job_id": .string(job.id), "status": .string(job.status.rawValue), "created_at": Timestamp.iso(job.createdAt),
+            "started_at": Timestamp.iso(job.startedAt), "completed_at": Timestamp.iso(job.completedAt),
+            "current_month": .integer(job.currentMonth), "total_months": .integer(job.totalMonths),
+            "progress_pct": .num(job.progressPct), "error": .str(job.error),
+        ]
+    }
+}
+
+extension HTTPField.Name {
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
+    static let accelBuffering = HTTPField.Name("X-Accel-Buffering")!
+}

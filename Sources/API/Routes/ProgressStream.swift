@@ -1,0 +1,115 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Jobs
+import NIOCore
+import Simulation
+
+/// Server-Sent Events for one job, pushed as the job advances (spec 7.6, with D32 and resumable ids).
+///
+/// Every event carries an `id:` derived from the job's progress (see `JobSnapshot.eventID`). A new client
+/// gets the current state, then every change. A client reconnecting with `Last-Event-ID: n` gets every
+/// event after n, reconstructed from the job's state, so nothing is skipped or repeated. The stream ends
+/// with a `done` event; a comment line every 15 seconds keeps idle connections open.
+struct ProgressStream {
+    let queue: JobQueue
+    let jobID: String
+    let lastEventID: Int?
+    static let heartbeat: Duration = .seconds(15)
+
+    enum Item: Sendable {
+        case state(JobSnapshot)
+        case heartbeat
+    }
+
+    func response() -> Response {
+        let headers: HTTPFields = [
+            .contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "keep-alive", .accelBuffering: "no",
+        ]
+        let queue = self.queue
+        let jobID = self.jobID
+        let resumeFrom = self.lastEventID
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                let updates = queue.hub.subscribe(jobID)
+                let (items, sink) = AsyncStream.makeStream(of: Item.self)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await s in updates { sink.yield(.state(s)) }
+                        sink.finish()
+                    }
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: Self.heartbeat)
+                            sink.yield(.heartbeat)
+                        }
+                    }
+                    var sent = resumeFrom
+                    if let current = await queue.job(jobID) {
+                        let snap = JobSnapshot(
+                            jobID: jobID, status: current.status, currentMonth: current.currentMonth,
+                            totalMonths: current.totalMonths, error: current.error)
+                        if try await Self.emit(snap, sent: &sent, writer: &writer) {
+                            group.cancelAll()
+                            sink.finish()
+                            try await writer.finish(nil)
+                            return
+                        }
+                    }
+                    for await item in items {
+                        switch item {
+                        case .heartbeat:
+                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        case .state(let snap):
+                            if try await Self.emit(snap, sent: &sent, writer: &writer) {
+                                group.cancelAll()
+                                sink.finish()
+                                try await writer.finish(nil)
+                                return
+                            }
+                        }
+                    }
+                    group.cancelAll()
+                    try await writer.finish(nil)
+                }
+            })
+    }
+
+    /// Writes the events between the last one sent and `snap`; returns true once `done` went out.
+    static func emit(_ snap: JobSnapshot, sent: inout Int?, writer: inout any ResponseBodyWriter) async throws -> Bool {
+        let target = snap.eventID
+        var ids: [Int]
+        if let last = sent {
+            ids = last < target ? Array((last + 1)...target) : []
+        } else {
+            ids = [target]
+        }
+        var out = ""
+        for id in ids { out += frame(id: id, progress(snap.event(id: id))) }
+        if snap.status.isTerminal, (sent ?? -1) < snap.doneEventID {
+            out += frame(id: snap.doneEventID, [
+                "type": "done", "job_id": .string(snap.jobID), "status": .string(snap.status.rawValue),
+                "error": .str(snap.error),
+            ])
+            sent = snap.doneEventID
+            try await writer.write(ByteBuffer(string: out))
+            return true
+        }
+        if let last = ids.last { sent = last }
+        if !out.isEmpty { try await writer.write(ByteBuffer(string: out)) }
+        return false
+    }
+
+    static func progress(_ s: JobSnapshot) -> JSONValue {
+        [
+            "type": "progress", "job_id": .string(s.jobID), "status": .string(s.status.rawValue),
+            "progress_pct": .num(s.progressPct), "current_month": .integer(s.currentMonth),
+            "total_months": .integer(s.totalMonths),
+        ]
+    }
+
+    static func frame(id: Int, _ data: JSONValue) -> String {
+        "id: \(id)\ndata: \(JSONWriter.string(data))\n\n"
+    }
+}

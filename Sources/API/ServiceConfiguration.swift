@@ -1,0 +1,166 @@
+import Foundation
+
+/// Every setting of the service, read from the environment (and `abm serve` flags, which win), validated
+/// at startup: each bad value gets one message naming the variable, the value and what is allowed.
+public struct ServiceConfiguration: Sendable, Equatable {
+    public var host = "127.0.0.1"
+    public var port = 8000
+    public var dataDirectory = "./data"
+    public var jobStore: JobStoreKind = .sqlite
+    public var logLevel: LogLevelName = .info
+    public var rateLimitEnabled = true
+    public var defaultRateLimit = RateLimit(count: 100, window: .minute)
+    public var corsOrigins: [String] = ServiceConfiguration.defaultCORSOrigins
+    public var maxRequestSize = 10_485_760
+    public var maxConcurrentJobs = 5
+    public var maxQueuedJobs = 100
+    public var jobTTLHours = 24
+    public var cacheMaxEntries = 256
+    public var cacheTTLMinutes = 120
+    public var maxSyncSimulations = ProcessInfo.processInfo.activeProcessorCount
+    public var shutdownTimeoutSeconds = 25
+
+    public enum JobStoreKind: String, Sendable, CaseIterable { case sqlite, memory }
+
+    /// The original's level names (spec 1.1), mapped to swift-log levels.
+    public enum LogLevelName: String, Sendable, CaseIterable {
+        case debug = "DEBUG", info = "INFO", warning = "WARNING", error = "ERROR", critical = "CRITICAL"
+    }
+
+    public static let defaultCORSOrigins = [
+        "http://localhost:5173", "http://localhost:5174", "http://localhost:3000", "http://127.0.0.1:5173",
+        "http://127.0.0.1:5174", "http://127.0.0.1:3000",
+    ]
+
+    public init() {}
+
+    /// The variables this service reads, in `.env.example` order. A test keeps this list, the code and
+    /// `.env.example` in step.
+    public static let variables = [
+        "ABM_HOST", "ABM_PORT", "ABM_DATA_DIR", "ABM_JOB_STORE", "LOG_LEVEL", "RATE_LIMIT_ENABLED", "DEFAULT_RATE_LIMIT",
+        "CORS_ORIGINS", "MAX_REQUEST_SIZE", "ABM_MAX_CONCURRENT_JOBS", "ABM_MAX_QUEUED_JOBS", "ABM_JOB_TTL_HOURS",
+        "ABM_CACHE_MAX_ENTRIES", "ABM_CACHE_TTL_MINUTES", "ABM_MAX_SYNC_SIMULATIONS", "ABM_SHUTDOWN_TIMEOUT_SECONDS",
+    ]
+
+    public struct Problem: Error, Equatable, Sendable, CustomStringConvertible {
+        public var variable: String
+        public var value: String
+        public var allowed: String
+        public var description: String { "\(variable)=\(value.debugDescription): \(allowed)" }
+    }
+
+    /// Reads `environment`; `overrides` (from command-line flags) replace single variables.
+    public static func load(
+        environment: [String: String], overrides: [String: String] = [:]
+    ) -> Result<ServiceConfiguration, ConfigurationError> {
+        let env = environment.merging(overrides) { _, flag in flag }
+        var c = ServiceConfiguration()
+        var problems: [Problem] = []
+
+        func read(_ name: String, _ allowed: String, _ parse: (String) -> Bool) {
+            guard let raw = env[name] else { return }
+            if !parse(raw.trimmingCharacters(in: .whitespaces)) {
+                problems.append(Problem(variable: name, value: raw, allowed: allowed))
+            }
+        }
+        func int(_ name: String, _ range: ClosedRange<Int>, _ set: (Int) -> Void) {
+            read(name, "an integer from \(range.lowerBound) to \(range.upperBound)") { s in
+                guard let v = Int(s), range.contains(v) else { return false }
+                set(v)
+                return true
+            }
+        }
+        read("ABM_HOST", "an IP address or host name") { s in
+            guard !s.isEmpty, !s.contains(" ") else { return false }
+            c.host = s
+            return true
+        }
+        int("ABM_PORT", 0...65535) { c.port = $0 }
+        read("ABM_DATA_DIR", "a directory path") { s in
+            guard !s.isEmpty else { return false }
+            c.dataDirectory = s
+            return true
+        }
+        read("ABM_JOB_STORE", "one of sqlite, memory") { s in
+            guard let k = JobStoreKind(rawValue: s.lowercased()) else { return false }
+            c.jobStore = k
+            return true
+        }
+        read("LOG_LEVEL", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL") { s in
+            guard let l = LogLevelName(rawValue: s.uppercased()) else { return false }
+            c.logLevel = l
+            return true
+        }
+        read("RATE_LIMIT_ENABLED", "true or false") { s in
+            switch s.lowercased() {
+            case "true", "1", "yes", "on": c.rateLimitEnabled = true
+            case "false", "0", "no", "off": c.rateLimitEnabled = false
+            default: return false
+            }
+            return true
+        }
+        read("DEFAULT_RATE_LIMIT", "<count>/<second|minute|hour|day>, for example 100/minute") { s in
+            guard let r = RateLimit(parsing: s) else { return false }
+            c.defaultRateLimit = r
+            return true
+        }
+        read("CORS_ORIGINS", "a comma-separated list of origins such as http://localhost:3000") { s in
+            let list = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard list.allSatisfy({ $0 == "*" || $0.hasPrefix("http://") || $0.hasPrefix("https://") }) else { return false }
+            c.corsOrigins = list
+            return true
+        }
+        int("MAX_REQUEST_SIZE", 1024...1_073_741_824) { c.maxRequestSize = $0 }
+        int("ABM_MAX_CONCURRENT_JOBS", 1...256) { c.maxConcurrentJobs = $0 }
+        int("ABM_MAX_QUEUED_JOBS", 0...1_000_000) { c.maxQueuedJobs = $0 }
+        int("ABM_JOB_TTL_HOURS", 1...87_600) { c.jobTTLHours = $0 }
+        int("ABM_CACHE_MAX_ENTRIES", 0...1_000_000) { c.cacheMaxEntries = $0 }
+        int("ABM_CACHE_TTL_MINUTES", 0...525_600) { c.cacheTTLMinutes = $0 }
+        int("ABM_MAX_SYNC_SIMULATIONS", 1...256) { c.maxSyncSimulations = $0 }
+        int("ABM_SHUTDOWN_TIMEOUT_SECONDS", 1...3600) { c.shutdownTimeoutSeconds = $0 }
+        return problems.isEmpty ? .success(c) : .failure(ConfigurationError(problems: problems))
+    }
+}
+
+public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var problems: [ServiceConfiguration.Problem]
+    public var description: String {
+        "invalid configuration:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
+    }
+}
+
+/// `100/minute`: a count per fixed window.
+public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
+    public enum Window: String, Sendable, CaseIterable {
+        case second, minute, hour, day
+        public var seconds: Int {
+            switch self {
+            case .second: return 1
+            case .minute: return 60
+            case .hour: return 3600
+            case .day: return 86400
+            }
+        }
+    }
+
+    public var count: Int
+    public var window: Window
+
+    public init(count: Int, window: Window) {
+        self.count = count
+        self.window = window
+    }
+
+    public init?(parsing s: String) {
+        let parts = s.lowercased().split(separator: "/").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2, let n = Int(parts[0]), n > 0 else { return nil }
+        var unit = parts[1]
+        if unit.hasSuffix("s") { unit.removeLast() }
+        if unit.hasPrefix("1 ") { unit.removeFirst(2) }
+        guard let w = Window(rawValue: unit) else { return nil }
+        self.init(count: n, window: w)
+    }
+
+    /// The original's 429 wording: `20 per 1 minute`.
+    public var description: String { "\(count) per 1 \(window.rawValue)" }
+}

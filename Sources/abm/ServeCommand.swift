@@ -1,0 +1,74 @@
+import API
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `abm serve`: the HTTP service. Settings come from the environment (see `.env.example`); these flags
+/// override single variables.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTP service.",
+        discussion: "Every setting is an environment variable documented in .env.example; a flag overrides its variable."
+    )
+
+    @Option(help: "Listen address (ABM_HOST, default 127.0.0.1).") var host: String?
+    @Option(help: "Listen port (ABM_PORT, default 8000).") var port: String?
+    @Option(name: .customLong("data-dir"), help: "Data directory (ABM_DATA_DIR, default ./data).") var dataDir: String?
+    @Option(name: .customLong("job-store"), help: "sqlite or memory (ABM_JOB_STORE).") var jobStore: String?
+    @Option(name: .customLong("log-level"), help: "DEBUG, INFO, WARNING, ERROR or CRITICAL (LOG_LEVEL).") var logLevel: String?
+    @Option(name: .customLong("max-concurrent-jobs"), help: "ABM_MAX_CONCURRENT_JOBS.") var maxConcurrentJobs: String?
+    @Option(name: .customLong("max-queued-jobs"), help: "ABM_MAX_QUEUED_JOBS.") var maxQueuedJobs: String?
+
+    var overrides: [String: String] {
+        var o: [String: String] = [:]
+        o["ABM_HOST"] = host
+        o["ABM_PORT"] = port
+        o["ABM_DATA_DIR"] = dataDir
+        o["ABM_JOB_STORE"] = jobStore
+        o["LOG_LEVEL"] = logLevel
+        o["ABM_MAX_CONCURRENT_JOBS"] = maxConcurrentJobs
+        o["ABM_MAX_QUEUED_JOBS"] = maxQueuedJobs
+        return o
+    }
+
+    func run() async throws {
+        let configuration: ServiceConfiguration
+        switch ServiceConfiguration.load(environment: ProcessInfo.processInfo.environment, overrides: overrides) {
+        case .success(let c): configuration = c
+        case .failure(let error):
+            printErr("abm: \(error)")
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        let level = configuration.logLevel.swiftLogLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "abm")
+        logger.logLevel = level
+        let app = await buildApplication(configuration: configuration, logger: logger)
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeoutSeconds)
+        group.maximumCancellationDuration = .seconds(5)
+        logger.info(
+            "starting", metadata: ["host": "\(configuration.host)", "port": "\(configuration.port)", "data_dir": "\(configuration.dataDirectory)"])
+        try await ServiceGroup(configuration: group).run()
+    }
+}
+
+extension ServiceConfiguration.LogLevelName {
+    var swiftLogLevel: Logger.Level {
+        switch self {
+        case .debug: return .debug
+        case .info: return .info
+        case .warning: return .warning
+        case .error: return .error
+        case .critical: return .critical
+        }
+    }
+}
