@@ -8,7 +8,8 @@ import ServiceLifecycle
 /// application whose service group runs them all (queue first, so it shuts down after the HTTP server).
 public func buildApplication(
     configuration: ServiceConfiguration, logger: Logger, jobStore: (any JobStore)? = nil,
-    rateLimitClock: (@Sendable () -> Int64)? = nil
+    rateLimitClock: (@Sendable () -> Int64)? = nil,
+    jobProgressHook: (@Sendable (String, Int) -> Void)? = nil
 ) async -> some ApplicationProtocol {
     let store: any JobStore =
         jobStore
@@ -21,6 +22,7 @@ public func buildApplication(
     queueConfiguration.cacheMaxEntries = configuration.cacheMaxEntries
     queueConfiguration.cacheMaxAge = TimeInterval(configuration.cacheTTLMinutes) * 60
     queueConfiguration.sweepInterval = min(600, queueConfiguration.jobTTL / 4)
+    queueConfiguration.progressHook = jobProgressHook
     let queue = JobQueue(store: store, configuration: queueConfiguration, logger: logger)
 
     let services = APIServices(
@@ -32,6 +34,9 @@ public func buildApplication(
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "abm-service"),
         services: [queue],
+        onServerRunning: { channel in
+            logger.info("listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")", "port": "\(channel.localAddress?.port ?? 0)"])
+        },
         logger: logger
     )
 }

@@ -14,8 +14,8 @@ public struct JobQueueConfiguration: Sendable {
     public var cacheMaxAge: TimeInterval = 2 * 3600
 
     /// Called on the worker thread after every month (or trial) of a job, before the cancellation check.
-    /// Tests use it to hold a job at a known point; it is never set in production.
-    var progressHook: (@Sendable (_ jobID: String, _ completed: Int) -> Void)?
+    /// Tests use it to hold a job at a known point; the service never sets it.
+    public var progressHook: (@Sendable (_ jobID: String, _ completed: Int) -> Void)?
 
     public init() {}
 }

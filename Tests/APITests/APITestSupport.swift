@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -14,7 +15,7 @@ import Testing
 /// Builds the real application (in-memory store unless given) and runs `body` against its router.
 func withApp<T: Sendable>(
     _ configure: (inout ServiceConfiguration) -> Void = { _ in }, store: (any JobStore)? = nil,
-    clock: TestClock? = nil, setup: TestingSetup = .router,
+    clock: TestClock? = nil, setup: TestingSetup = .router, hold: HeldJobs? = nil,
     _ body: @Sendable @escaping (any TestClientProtocol) async throws -> T
 ) async throws -> T {
     var c = ServiceConfiguration()
@@ -24,8 +25,11 @@ func withApp<T: Sendable>(
     logger.logLevel = .critical
     var rateClock: (@Sendable () -> Int64)? = nil
     if let clock { rateClock = { clock.now } }
+    var hook: (@Sendable (String, Int) -> Void)? = nil
+    if let hold { hook = { _, month in hold.pause(at: month) } }
     let app = await buildApplication(
-        configuration: c, logger: logger, jobStore: store ?? InMemoryJobStore(), rateLimitClock: rateClock)
+        configuration: c, logger: logger, jobStore: store ?? InMemoryJobStore(), rateLimitClock: rateClock,
+        jobProgressHook: hook)
     return try await app.test(setup, body)
 }
 
@@ -85,4 +89,20 @@ func v1Body(
     extra: String = ""
 ) -> String {
     #"{"config": {"token": {"name": "V", "total_supply": \#(supply), "start_date": "2026-01-01", "horizon_months": \#(horizon), "simulation_mode": "\#(tier)", "allocation_mode": "\#(mode)"}, "buckets": \#(buckets)\#(extra)}}"#
+}
+
+/// Holds every job at month 1 until released, so tests can act on a job known to be running.
+final class HeldJobs: Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    private let released = Atomic(false)
+    func pause(at month: Int) {
+        guard month == 1, !released.load(ordering: .acquiring) else { return }
+        // Bounded, so a failing test cannot hang the suite's shutdown.
+        _ = semaphore.wait(timeout: .now() + 20)
+        semaphore.signal()
+    }
+    func release() {
+        released.store(true, ordering: .releasing)
+        semaphore.signal()
+    }
 }

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+@testable import API
+
+@Suite struct ConfigurationTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func defaultsMatchTheDesign() throws {
+        let c = try ServiceConfiguration.load(environment: [:]).get()
+        #expect(c.host == "127.0.0.1" && c.port == 8000 && c.dataDirectory == "./data")
+        #expect(c.maxConcurrentJobs == 5 && c.jobTTLHours == 24 && c.maxRequestSize == 10_485_760)
+        #expect(c.defaultRateLimit == RateLimit(count: 100, window: .minute))
+        #expect(c.corsOrigins.count == 6)
+    }
+
+    @Test func readsEveryVariableAndFlagsWin() throws {
+        let env = [
+            "ABM_HOST": "0.0.0.0", "ABM_PORT": "9000", "ABM_DATA_DIR": "/var/lib/abm", "ABM_JOB_STORE": "memory", "LOG_LEVEL": "debug",
+            "RATE_LIMIT_ENABLED": "False", "DEFAULT_RATE_LIMIT": "10/second", "CORS_ORIGINS": " https://a.example , ,http://b.example",
+            "MAX_REQUEST_SIZE": "2048", "ABM_MAX_CONCURRENT_JOBS": "3", "ABM_MAX_QUEUED_JOBS": "7", "ABM_JOB_TTL_HOURS": "2",
+            "ABM_CACHE_MAX_ENTRIES": "4", "ABM_CACHE_TTL_MINUTES": "5", "ABM_MAX_SYNC_SIMULATIONS": "6", "ABM_SHUTDOWN_TIMEOUT_SECONDS": "8",
+        ]
+        #expect(Set(env.keys) == Set(ServiceConfiguration.variables))
+        let c = try ServiceConfiguration.load(environment: env, overrides: ["ABM_PORT": "9001"]).get()
+        #expect(c.host == "0.0.0.0" && c.port == 9001 && c.dataDirectory == "/var/lib/abm" && c.jobStore == .memory)
+        #expect(c.logLevel == .debug && !c.rateLimitEnabled && c.defaultRateLimit == RateLimit(count: 10, window: .second))
+        #expect(c.corsOrigins == ["https://a.example", "http://b.example"])
+        #expect(c.maxRequestSize == 2048 && c.maxConcurrentJobs == 3 && c.maxQueuedJobs == 7 && c.jobTTLHours == 2)
+        #expect(c.cacheMaxEntries == 4 && c.cacheTTLMinutes == 5 && c.maxSyncSimulations == 6 && c.shutdownTimeoutSeconds == 8)
+    }
+
+    @Test func everyBadValueGetsOneMessage() {
+        let result = ServiceConfiguration.load(environment: [
+            "ABM_PORT": "eighty", "LOG_LEVEL": "LOUD", "DEFAULT_RATE_LIMIT": "lots", "ABM_MAX_CONCURRENT_JOBS": "0",
+            "RATE_LIMIT_ENABLED": "maybe", "CORS_ORIGINS": "ftp://x",
+        ])
+        guard case .failure(let error) = result else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(error.problems.map(\.variable).sorted() == ["ABM_MAX_CONCURRENT_JOBS", "ABM_PORT", "CORS_ORIGINS", "DEFAULT_RATE_LIMIT", "LOG_LEVEL", "RATE_LIMIT_ENABLED"])
+        #expect(error.description.contains(#"ABM_PORT="eighty": an integer from 0 to 65535"#))
+    }
+
+    @Test func rateLimitSyntax() {
+        #expect(RateLimit(parsing: "100/minute") == RateLimit(count: 100, window: .minute))
+        #expect(RateLimit(parsing: "5 / hours") == RateLimit(count: 5, window: .hour))
+        #expect(RateLimit(parsing: "1/1 day") == RateLimit(count: 1, window: .day))
+        #expect(RateLimit(parsing: "0/minute") == nil)
+        #expect(RateLimit(parsing: "ten/minute") == nil)
+        #expect(RateLimit(count: 20, window: .minute).description == "20 per 1 minute")
+    }
+
+    /// `.env.example` documents exactly the variables the code reads: the registry, and every quoted
+    /// variable name in the sources.
+    @Test func envExampleMatchesTheCode() throws {
+        let example = try String(contentsOf: Self.root.appendingPathComponent(".env.example"), encoding: .utf8)
+        let documented = Set(example.split(separator: "\n").compactMap { line -> String? in
+            let l = line.hasPrefix("# ") ? line.dropFirst(2) : line[...]
+            guard let eq = l.firstIndex(of: "="), l[l.startIndex..<eq].allSatisfy({ $0.isUppercase || $0 == "_" || $0.isNumber }) else { return nil }
+            return String(l[l.startIndex..<eq])
+        })
+        #expect(documented == Set(ServiceConfiguration.variables))
+        var read = Set<String>()
+        let pattern = try Regex(#""(ABM_[A-Z0-9_]+|LOG_LEVEL|RATE_LIMIT_ENABLED|DEFAULT_RATE_LIMIT|CORS_ORIGINS|MAX_REQUEST_SIZE|PROMETHEUS_ENABLED)""#)
+        let sources = Self.root.appendingPathComponent("Sources")
+        for case let url as URL in FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)! where url.pathExtension == "swift" {
+            let text = try String(contentsOf: url, encoding: .utf8)
+            for m in text.matches(of: pattern) { read.insert(String(text[m.range]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))) }
+        }
+        #expect(read == documented, "read but not documented: \(read.subtracting(documented)); documented but not read: \(documented.subtracting(read))")
+    }
+}

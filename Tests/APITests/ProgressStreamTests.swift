@@ -1,0 +1,94 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Simulation
+import Testing
+
+@testable import API
+
+@Suite struct ProgressStreamTests {
+    struct Event {
+        var id: Int
+        var data: JSONValue
+    }
+
+    static func parse(_ body: String) -> [Event] {
+        body.components(separatedBy: "\n\n").compactMap { frame in
+            var id: Int?
+            var data: JSONValue?
+            for line in frame.split(separator: "\n") {
+                if line.hasPrefix("id: ") { id = Int(line.dropFirst(4)) }
+                if line.hasPrefix("data: ") { data = try? JSONParser.parse(String(line.dropFirst(6))) }
+            }
+            guard let id, let data else { return nil }
+            return Event(id: id, data: data)
+        }
+    }
+
+    @Test func streamEndsWithDoneAndResumesWithoutGaps() async throws {
+        try await withApp { client in
+            let id = try #require(try await client.call(.post, "/api/v2/abm/simulate", json: abmBody(horizon: 12, abm: #""agents_per_cohort": 200, "seed": 2"#)).json["job_id"]?.stringValue)
+            let live = try await client.call(.get, "/api/v2/abm/jobs/\(id)/stream")
+            #expect(live.status == .ok)
+            #expect(live.headers[.contentType] == "text/event-stream")
+            #expect(live.headers[.cacheControl] == "no-cache")
+            let events = Self.parse(live.body)
+            #expect(events.last?.data["type"] == "done")
+            #expect(events.last?.data["status"] == "completed")
+            #expect(events.last?.id == 15)
+            let ids = events.map(\.id)
+            #expect(ids == ids.sorted() && Set(ids).count == ids.count)
+            #expect(events.dropLast().allSatisfy { $0.data["type"] == "progress" && $0.data["job_id"]?.stringValue == id })
+
+            // A finished job: one progress event and one done event (spec 7.6).
+            let after = Self.parse(try await client.call(.get, "/api/v2/abm/jobs/\(id)/stream").body)
+            #expect(after.map { $0.data["type"] } == ["progress", "done"])
+            #expect(after[0].data["progress_pct"] == 100.0)
+
+            // Reconnecting after event 4: every later event exactly once.
+            let resumed = Self.parse(try await client.call(.get, "/api/v2/abm/jobs/\(id)/stream", headers: [.lastEventID: "4"]).body)
+            #expect(resumed.map(\.id) == Array(5...15))
+            #expect(resumed.first?.data["current_month"] == 4)
+            #expect(resumed.dropLast().last?.data["status"] == "completed")
+            // Nothing left after the last id.
+            #expect(try await client.call(.get, "/api/v2/abm/jobs/\(id)/stream", headers: [.lastEventID: "15"]).body.isEmpty)
+        }
+    }
+
+    @Test func cancelledJobsCloseTheStream() async throws {
+        let hold = HeldJobs()
+        try await withApp({ $0.maxConcurrentJobs = 1 }, hold: hold) { client in
+            let running = try #require(try await client.call(.post, "/api/v2/abm/simulate", json: abmBody(abm: #""seed": 41"#)).json["job_id"]?.stringValue)
+            let queued = try #require(try await client.call(.post, "/api/v2/abm/simulate", json: abmBody(abm: #""seed": 42"#)).json["job_id"]?.stringValue)
+            #expect(try await client.call(.delete, "/api/v2/abm/jobs/\(queued)").status == .ok)
+            let events = Self.parse(try await client.call(.get, "/api/v2/abm/jobs/\(queued)/stream").body)
+            #expect(events.last?.data == ["type": "done", "job_id": .string(queued), "status": "cancelled", "error": nil])
+            // The held job is running at month 1: cancel it, release it, and it ends cancelled there.
+            while try await client.call(.get, "/api/v2/abm/jobs/\(running)/status").json["current_month"] != 1 {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(try await client.call(.delete, "/api/v2/abm/jobs/\(running)").status == .ok)
+            hold.release()
+            let final = try await client.waitForJob(running)
+            #expect(final["status"] == "cancelled")
+            #expect(final["current_month"] == 1)
+            #expect(try await client.call(.get, "/api/v2/abm/jobs/\(running)/status").status == .ok)
+        }
+    }
+}
+
+/// The service over a real socket on loopback.
+@Suite struct LiveHTTPTests {
+    @Test func servesOverLoopback() async throws {
+        try await withApp({ $0.port = 0 }, setup: .live) { client in
+            let root = try await client.call(.get, "/")
+            #expect(root.status == .ok)
+            let sync = try await client.call(.post, "/api/v2/abm/simulate-sync", json: abmBody())
+            #expect(sync.json["global_metrics"]?.arrayValue?.count == 6)
+            let id = try #require(try await client.call(.post, "/api/v2/abm/simulate", json: abmBody(abm: #""seed": 3"#)).json["job_id"]?.stringValue)
+            let events = ProgressStreamTests.parse(try await client.call(.get, "/api/v2/abm/jobs/\(id)/stream").body)
+            #expect(events.last?.data["type"] == "done")
+            #expect(try await client.call(.get, "/nope").status == .notFound)
+        }
+    }
+}
