@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Simulation
+import Synchronization
 import Testing
 
 @testable import API
@@ -91,4 +92,39 @@ import Testing
             #expect(try await client.call(.get, "/nope").status == .notFound)
         }
     }
+}
+
+/// D37: simulations run off the HTTP threads, so a million-agent run does not hold up other requests.
+@Suite struct NonBlockingTests {
+    @Test func probesAreAnsweredWhileAMillionAgentRunIsInProgress() async throws {
+        let buckets = (0..<1000).map { #"{"bucket": "B\#($0)", "allocation": 0.1, "tge_unlock_pct": 5, "cliff_months": \#($0 % 13), "vesting_months": 24}"# }
+        let big = #"{"token": {"name": "M", "total_supply": 1e10, "start_date": "2026-01-01", "horizon_months": 60}, "buckets": [\#(buckets.joined(separator: ","))], "abm": {"agent_granularity": "meta_agents", "agents_per_cohort": 1000, "seed": 1}}"#
+        try await withApp({ $0.port = 0; $0.rateLimitEnabled = false }, setup: .live) { client in
+            let order = OrderLog()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    let r = try await client.call(.post, "/api/v2/abm/simulate-sync", json: big)
+                    #expect(r.json["num_agents"] == 1_000_000)
+                    order.append("big")
+                }
+                // Give the big run time to start, then probe repeatedly while it computes.
+                try await Task.sleep(for: .milliseconds(300))
+                for i in 0..<10 {
+                    let r = try await client.call(.get, "/api/v1/health/live")
+                    #expect(r.status == .ok)
+                    order.append("probe\(i)")
+                }
+                try await group.waitForAll()
+            }
+            // Every probe finished before the simulation did.
+            #expect(order.entries.last == "big")
+            #expect(order.entries.count == 11)
+        }
+    }
+}
+
+final class OrderLog: Sendable {
+    private let items = Mutex<[String]>([])
+    func append(_ s: String) { items.withLock { $0.append(s) } }
+    var entries: [String] { items.withLock { $0 } }
 }
