@@ -14,18 +14,39 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // The model: no package dependencies, no I/O, no clocks.
         .target(name: "Simulation"),
         // SQLite from the system (libsqlite3-dev), for the durable job store.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // libsystemd (libsystemd-dev): journald and sd_notify; imported only under Telemetry/Systemd/.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // zlib (zlib1g-dev): gzip of rotated log files.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Logs, metrics and health; knows nothing about simulations.
+        .target(
+            name: "Telemetry",
+            dependencies: [
+                "CSystemd", "CZlib",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Job queue, stores and result cache.
         .target(
             name: "Jobs",
             dependencies: [
                 "Simulation", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -33,8 +54,9 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
-                "Simulation", "Jobs",
+                "Simulation", "Jobs", "Telemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -43,7 +65,9 @@ let package = Package(
         .executableTarget(
             name: "abm",
             dependencies: [
-                "Simulation", "API", "Jobs",
+                "Simulation", "API", "Jobs", "Telemetry",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,6 +80,10 @@ let package = Package(
             name: "SimulationTests",
             dependencies: ["Simulation"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "TelemetryTests",
+            dependencies: ["Telemetry", .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         .testTarget(
             name: "JobsTests",
