@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Jobs", "Simulation",
+                "API", "Jobs", "Simulation", "Telemetry",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -4,6 +4,7 @@ import Hummingbird
 import Jobs
 import Logging
 import Simulation
+import Telemetry
 
 /// What the routes need, built once in `buildApplication`.
 struct APIServices: Sendable {
@@ -14,6 +15,7 @@ struct APIServices: Sendable {
     let bodyReader: BodyReader
     let hostMetrics: HostMetrics
     let startedAt: ContinuousClock.Instant
+    let telemetry: TelemetryBundle
 
     /// A JSON request body: a declared non-JSON content type or malformed JSON is a 422 in the original's shape.
     func jsonBody(_ request: Request) async throws -> JSONValue {

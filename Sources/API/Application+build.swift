@@ -3,11 +3,12 @@ import Hummingbird
 import Jobs
 import Logging
 import ServiceLifecycle
+import Telemetry
 
 /// The composition root: builds the job store and queue, the router with its middleware, and the
 /// application whose service group runs them all (queue first, so it shuts down after the HTTP server).
 public func buildApplication(
-    configuration: ServiceConfiguration, logger: Logger, jobStore: (any JobStore)? = nil,
+    configuration: ServiceConfiguration, logger: Logger, telemetry: TelemetryBundle, jobStore: (any JobStore)? = nil,
     rateLimitClock: (@Sendable () -> Int64)? = nil,
     jobProgressHook: (@Sendable (String, Int) -> Void)? = nil
 ) async -> some ApplicationProtocol {
@@ -23,19 +24,25 @@ public func buildApplication(
     queueConfiguration.cacheMaxAge = TimeInterval(configuration.cacheTTLMinutes) * 60
     queueConfiguration.sweepInterval = min(600, queueConfiguration.jobTTL / 4)
     queueConfiguration.progressHook = jobProgressHook
-    let queue = JobQueue(store: store, configuration: queueConfiguration, logger: logger)
+    let queue = JobQueue(store: store, configuration: queueConfiguration, logger: logger, metrics: telemetry.metricsFactory)
+    ServiceChecks.register(queue: queue, configuration: configuration, telemetry: telemetry)
 
     let services = APIServices(
         configuration: configuration, jobs: queue, syncWorkers: WorkerPool(width: configuration.maxSyncSimulations),
-        bodyReader: BodyReader(limit: configuration.maxRequestSize), hostMetrics: HostMetrics(), startedAt: .now)
+        bodyReader: BodyReader(limit: configuration.maxRequestSize), hostMetrics: HostMetrics(), startedAt: .now,
+        telemetry: telemetry)
     let router = buildRouter(services: services, rateLimitClock: rateLimitClock)
     return Application(
         router: router,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "abm-service"),
-        services: [queue],
+        services: [queue, telemetry.eventLoops],
         onServerRunning: { channel in
-            logger.info("listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")", "port": "\(channel.localAddress?.port ?? 0)"])
+            logger.info(
+                "listening",
+                metadata: [
+                    "event": "ready", "address": "\(channel.localAddress?.description ?? "?")", "port": "\(channel.localAddress?.port ?? 0)",
+                ])
         },
         logger: logger
     )
@@ -49,6 +56,7 @@ func buildRouter(services: APIServices, rateLimitClock: (@Sendable () -> Int64)?
     let clock = rateLimitClock ?? { Int64(ProcessInfo.processInfo.systemUptime) }
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: AccessLogMiddleware())
+    router.add(middleware: MetricsMiddleware(factory: services.telemetry.metricsFactory))
     router.add(middleware: ErrorMiddleware(routes: table.table))
     router.add(middleware: BodyLimitMiddleware(limit: services.configuration.maxRequestSize))
     router.add(middleware: CORSMiddleware(origins: services.configuration.corsOrigins))
@@ -57,7 +65,8 @@ func buildRouter(services: APIServices, rateLimitClock: (@Sendable () -> Int64)?
     }
     let abm = ABMRoutes(services: services)
     CompatibilityRoutes(services: services).register(on: router)
-    DocumentationRoutes().register(on: router)
+    DocumentationRoutes(prometheusEnabled: services.configuration.prometheusEnabled).register(on: router)
+    TelemetryRoutes(services: services).register(on: router)
     V1Routes(services: services).register(on: router)
     abm.register(on: router)
     JobRoutes(services: services, abm: abm).register(on: router)

@@ -77,10 +77,19 @@ enum OpenAPIDocument {
         503: ("Job queue unavailable or shutting down", ref("DetailMessage")),
     ]
 
-    static var operations: [Operation] {
+    static func operations(prometheus: Bool) -> [Operation] {
         let post = [413, 422, 429]
         let job = [404, 429, 503]
-        return [
+        let health: [Operation] = [
+            Operation(method: "get", path: "/health", summary: "Full health report (application/health+json; fail is 503)", tag: "health", ok: ref("HealthReport"), okType: "application/health+json", errors: [503]),
+            Operation(method: "get", path: "/health/live", summary: "Liveness: the process and its event loops", tag: "health", ok: ref("HealthReport"), okType: "application/health+json", errors: [503]),
+            Operation(method: "get", path: "/health/ready", summary: "Readiness: started, store writable, not draining, queue not full", tag: "health", ok: ref("HealthReport"), okType: "application/health+json", errors: [503]),
+            Operation(method: "get", path: "/health/startup", summary: "Startup finished", tag: "health", ok: ref("HealthReport"), okType: "application/health+json", errors: [503]),
+        ]
+        let metrics: [Operation] = prometheus
+            ? [Operation(method: "get", path: "/metrics", summary: "Prometheus metrics (text exposition format)", tag: "meta", ok: str, okType: "text/plain", errors: [])]
+            : []
+        return health + metrics + [
             Operation(method: "get", path: "/", summary: "API banner", tag: "meta", ok: ref("Banner"), errors: [429]),
             Operation(method: "get", path: "/openapi.json", summary: "This document", tag: "meta", ok: freeObject, errors: [429]),
             Operation(method: "get", path: "/docs", summary: "Human-readable API index", tag: "meta", ok: str, okType: "text/html", errors: [429]),
@@ -106,9 +115,9 @@ enum OpenAPIDocument {
         ]
     }
 
-    static var document: JSONValue {
+    static func document(prometheus: Bool = true) -> JSONValue {
         var paths = JSONObject()
-        for op in operations {
+        for op in operations(prometheus: prometheus) {
             var o: JSONObject = ["summary": .string(op.summary), "tags": [.string(op.tag)], "operationId": .string(operationID(op))]
             if !op.parameters.isEmpty { o["parameters"] = .array(op.parameters) }
             if let body = op.body {
@@ -116,7 +125,12 @@ enum OpenAPIDocument {
             }
             var responses = JSONObject([(key: "200", value: response("OK", op.ok, type: op.okType))])
             for code in op.errors.sorted() {
-                let (text, schema) = errorSchemas[code]!
+                var (text, schema) = errorSchemas[code]!
+                if code == 503 && op.path.hasPrefix("/health") {
+                    responses["503"] = response("Failing", ref("HealthReport"), type: "application/health+json")
+                    continue
+                }
+                if code == 503 && op.path == "/api/v1/health/ready" { (text, schema) = ("Not ready", ref("Readiness")) }
                 responses[String(code)] = response(text, code == 400 && op.method == "options" ? str : schema,
                                                    type: code == 400 && op.method == "options" ? "text/plain" : "application/json")
             }
@@ -145,5 +159,7 @@ enum OpenAPIDocument {
     }
 
     /// The documented (method, path) pairs, for the route check.
-    static var documentedRoutes: [(String, String)] { operations.map { ($0.method.uppercased(), $0.path) } }
+    static func documentedRoutes(prometheus: Bool = true) -> [(String, String)] {
+        operations(prometheus: prometheus).map { ($0.method.uppercased(), $0.path) }
+    }
 }

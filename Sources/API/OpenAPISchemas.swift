@@ -49,6 +49,11 @@ enum OpenAPISchemas {
                 [("status", D.str), ("version", D.str), ("uptime_seconds", D.int(0)), ("cpu_percent", D.num()), ("memory_percent", D.num())],
                 required: ["status", "version", "uptime_seconds", "cpu_percent", "memory_percent"])),
             ("Liveness", D.obj([("status", D.str)], required: ["status"])),
+            ("HealthReport", D.obj(
+                [("status", D.enumeration(["pass", "warn", "fail"])), ("version", D.str), ("releaseId", D.str), ("serviceId", D.str),
+                 ("checks", ["type": "object", "additionalProperties": D.arr(D.obj([("status", D.enumeration(["pass", "warn", "fail"]))], required: ["status"]))]),
+                 ("notes", D.arr(D.str))],
+                required: ["status", "checks"])),
             ("Readiness", D.obj([("status", D.str), ("checks", ["type": "object", "additionalProperties": D.bool])], required: ["status", "checks"])),
             ("TokenConfig", D.obj(
                 [("name", ["type": "string", "minLength": 1]), ("total_supply", positive), ("start_date", ["type": "string", "format": "date"]),

@@ -19,6 +19,19 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var cacheTTLMinutes = 120
     public var maxSyncSimulations = ProcessInfo.processInfo.activeProcessorCount
     public var shutdownTimeoutSeconds = 25
+    public var prometheusEnabled = true
+    public var logTarget: LogTargetName = .auto
+    public var logFile: String?
+    public var logMaxBytes = 10 * 1024 * 1024
+    public var logBackups = 5
+    public var logRotateDaily = false
+    public var logCompress = false
+    public var logFileMode = 0o640
+    /// 0: take the cgroup's memory.max when there is one.
+    public var memoryLimitBytes: UInt64 = 0
+    public var diskMinFreeBytes: UInt64 = 512 * 1024 * 1024
+
+    public enum LogTargetName: String, Sendable, CaseIterable { case auto, stderr, file, journald }
 
     public enum JobStoreKind: String, Sendable, CaseIterable { case sqlite, memory }
 
@@ -40,6 +53,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
         "ABM_HOST", "ABM_PORT", "ABM_DATA_DIR", "ABM_JOB_STORE", "LOG_LEVEL", "RATE_LIMIT_ENABLED", "DEFAULT_RATE_LIMIT",
         "CORS_ORIGINS", "MAX_REQUEST_SIZE", "ABM_MAX_CONCURRENT_JOBS", "ABM_MAX_QUEUED_JOBS", "ABM_JOB_TTL_HOURS",
         "ABM_CACHE_MAX_ENTRIES", "ABM_CACHE_TTL_MINUTES", "ABM_MAX_SYNC_SIMULATIONS", "ABM_SHUTDOWN_TIMEOUT_SECONDS",
+        "PROMETHEUS_ENABLED", "ABM_LOG_TARGET", "ABM_LOG_FILE", "ABM_LOG_MAX_BYTES", "ABM_LOG_BACKUPS", "ABM_LOG_ROTATE_DAILY",
+        "ABM_LOG_COMPRESS", "ABM_LOG_FILE_MODE", "ABM_MEMORY_LIMIT_BYTES", "ABM_DISK_MIN_FREE_BYTES",
     ]
 
     public struct Problem: Error, Equatable, Sendable, CustomStringConvertible {
@@ -91,12 +106,45 @@ public struct ServiceConfiguration: Sendable, Equatable {
             c.logLevel = l
             return true
         }
-        read("RATE_LIMIT_ENABLED", "true or false") { s in
-            switch s.lowercased() {
-            case "true", "1", "yes", "on": c.rateLimitEnabled = true
-            case "false", "0", "no", "off": c.rateLimitEnabled = false
-            default: return false
+        func flag(_ name: String, _ set: (Bool) -> Void) {
+            read(name, "true or false") { s in
+                switch s.lowercased() {
+                case "true", "1", "yes", "on": set(true)
+                case "false", "0", "no", "off": set(false)
+                default: return false
+                }
+                return true
             }
+        }
+        flag("RATE_LIMIT_ENABLED") { c.rateLimitEnabled = $0 }
+        flag("PROMETHEUS_ENABLED") { c.prometheusEnabled = $0 }
+        flag("ABM_LOG_ROTATE_DAILY") { c.logRotateDaily = $0 }
+        flag("ABM_LOG_COMPRESS") { c.logCompress = $0 }
+        read("ABM_LOG_TARGET", "one of auto, stderr, file, journald") { s in
+            guard let t = LogTargetName(rawValue: s.lowercased()) else { return false }
+            c.logTarget = t
+            return true
+        }
+        read("ABM_LOG_FILE", "a file path") { s in
+            guard !s.isEmpty else { return false }
+            c.logFile = s
+            return true
+        }
+        int("ABM_LOG_MAX_BYTES", 0...Int(Int32.max)) { c.logMaxBytes = $0 }
+        int("ABM_LOG_BACKUPS", 0...1000) { c.logBackups = $0 }
+        read("ABM_LOG_FILE_MODE", "an octal file mode from 0600 to 0666, such as 0640") { s in
+            guard let m = Int(s, radix: 8), (0o600...0o666).contains(m) else { return false }
+            c.logFileMode = m
+            return true
+        }
+        read("ABM_MEMORY_LIMIT_BYTES", "a byte count (0 = the cgroup limit, if any)") { s in
+            guard let v = UInt64(s) else { return false }
+            c.memoryLimitBytes = v
+            return true
+        }
+        read("ABM_DISK_MIN_FREE_BYTES", "a byte count") { s in
+            guard let v = UInt64(s) else { return false }
+            c.diskMinFreeBytes = v
             return true
         }
         read("DEFAULT_RATE_LIMIT", "<count>/<second|minute|hour|day>, for example 100/minute") { s in
@@ -118,6 +166,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
         int("ABM_CACHE_TTL_MINUTES", 0...525_600) { c.cacheTTLMinutes = $0 }
         int("ABM_MAX_SYNC_SIMULATIONS", 1...256) { c.maxSyncSimulations = $0 }
         int("ABM_SHUTDOWN_TIMEOUT_SECONDS", 1...3600) { c.shutdownTimeoutSeconds = $0 }
+        if c.logTarget == .file && c.logFile == nil {
+            problems.append(Problem(variable: "ABM_LOG_TARGET", value: "file", allowed: "the file target needs ABM_LOG_FILE"))
+        }
         return problems.isEmpty ? .success(c) : .failure(ConfigurationError(problems: problems))
     }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -14,6 +15,7 @@ public actor JobQueue: Service {
     private let workers: WorkerPool
     private let now: @Sendable () -> Date
     private let logger: Logger
+    private let metrics: JobMetrics
 
     private var records: [String: JobRecord] = [:]
     private var order: [String] = []
@@ -35,8 +37,10 @@ public actor JobQueue: Service {
 
     public init(
         store: any JobStore, configuration: JobQueueConfiguration = JobQueueConfiguration(),
-        logger: Logger = Logger(label: "abm.jobs"), now: @escaping @Sendable () -> Date = { Date() }
+        logger: Logger = Logger(label: "abm.jobs"), metrics: (any MetricsFactory)? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.metrics = JobMetrics(factory: metrics ?? MetricsSystem.factory)
         self.store = store
         self.configuration = configuration
         self.workers = WorkerPool(width: configuration.maxConcurrentJobs)
@@ -131,7 +135,9 @@ public actor JobQueue: Service {
         if request.abm.seed != nil {
             let k = ResultCache.key(for: request)
             key = k
-            if let hitID = cache.lookup(k, now: t), let hit = records[hitID], let body = try? await store.result(hitID) {
+            let hitID = cache.lookup(k, now: t)
+            metrics.cache(hit: hitID != nil)
+            if let hitID, let hit = records[hitID], let body = try? await store.result(hitID) {
                 var job = JobRecord(
                     id: Self.newID("cached_"), kind: .abm, status: .completed, createdAt: t, startedAt: t, completedAt: t,
                     currentMonth: hit.totalMonths, totalMonths: hit.totalMonths, request: hit.request, seed: hit.seed,
@@ -144,6 +150,7 @@ public actor JobQueue: Service {
                 }
                 job.status = .completed
                 remember(job)
+                metrics.submitted("cached")
                 return Submission(job: job, cached: true)
             }
         }
@@ -184,10 +191,12 @@ public actor JobQueue: Service {
         }
         remember(job)
         pending.append(job.id)
+        metrics.submitted(job.kind.rawValue)
         pump()
     }
 
     private func fault(_ error: any Error) -> JobQueueError {
+        metrics.storeError()
         logger.error("job store operation failed", metadata: ["error": "\(error)"])
         return .storeUnavailable("\(error)")
     }
@@ -236,9 +245,9 @@ public actor JobQueue: Service {
         let requestBytes = job.request
         let seed = job.seed
         let kind = job.kind
-        let outcome: Result<[UInt8], any Error>
+        let outcome: Result<(body: [UInt8], agentMonths: Int), any Error>
         do {
-            outcome = .success(try await workers.run { () throws -> [UInt8] in
+            outcome = .success(try await workers.run { () throws -> (body: [UInt8], agentMonths: Int) in
                 let request = try ABMRequestDecoder.decode(bytes: requestBytes).get()
                 switch kind {
                 case .abm:
@@ -246,30 +255,34 @@ public actor JobQueue: Service {
                     r.abm.seed = seed
                     var result = try ABMSimulation.run(r, progress: progress)
                     result.executionTimeSeconds = (clock.now - began).seconds
-                    return JSONWriter.bytes(result.json())
+                    return (JSONWriter.bytes(result.json()), result.numAgents * result.globalMetrics.count)
                 case .monteCarlo:
                     var result = try MonteCarloEngine.run(
                         request, settings: request.monteCarlo ?? MonteCarloSettings(), seed: seed, progress: progress)
                     result.executionTimeSeconds = (clock.now - began).seconds
-                    return JSONWriter.bytes(result.json())
+                    let agents = PopulationPlan(request).totalAgents
+                    return (JSONWriter.bytes(result.json()), agents * request.token.horizonMonths * result.trials.count)
                 }
             })
         } catch {
             outcome = .failure(error)
         }
-        await finish(id, outcome: outcome, flag: flag)
+        await finish(id, outcome: outcome, flag: flag, seconds: (clock.now - began).seconds)
     }
 
-    private func finish(_ id: String, outcome: Result<[UInt8], any Error>, flag: CancelFlag) async {
+    private func finish(
+        _ id: String, outcome: Result<(body: [UInt8], agentMonths: Int), any Error>, flag: CancelFlag, seconds: Double
+    ) async {
         guard var job = records[id] else { return }
         running[id] = nil
         if let live = hub.snapshot(id) { job.currentMonth = live.currentMonth }
         let interrupted = flag.interrupted.load(ordering: .relaxed) && !flag.cancelled.load(ordering: .relaxed)
         switch outcome {
-        case .success(let body):
+        case .success(let (body, agentMonths)):
             job.status = .completed
             job.completedAt = now()
             job.currentMonth = job.totalMonths
+            metrics.simulation(engine: job.kind.rawValue, agentMonths: agentMonths, seconds: seconds)
             do {
                 try await store.complete(job, result: body)
                 if let key = job.cacheKey { cache.store(key, jobID: id, at: job.completedAt!) }
@@ -277,7 +290,8 @@ public actor JobQueue: Service {
                 job.status = .failed
                 job.error = "result could not be stored: \(error)"
                 try? await store.update(job)
-                logger.error("job result not stored", metadata: ["job_id": "\(id)", "error": "\(error)"])
+                metrics.storeError()
+                reportFailure(job, type: "StoreError")
             }
         case .failure(SimulationError.cancelled) where interrupted:
             // Shutdown: back to the queue, to run again from the start on the next start.
@@ -294,7 +308,10 @@ public actor JobQueue: Service {
             job.completedAt = now()
             job.error = "\(error)"
             try? await store.update(job)
-            logger.error("job failed", metadata: ["job_id": "\(id)", "error": "\(error)"])
+            reportFailure(job, type: String(describing: type(of: error)))
+        }
+        if job.status.isTerminal {
+            metrics.finished(job.kind, status: job.status, seconds: job.status == .completed ? seconds : nil)
         }
         records[id] = job
         hub.publish(snapshot(of: job))
@@ -303,6 +320,18 @@ public actor JobQueue: Service {
         } else {
             pump()
         }
+    }
+
+    /// The error event of a failed job: type and a stable fingerprint, logged and counted.
+    private func reportFailure(_ job: JobRecord, type: String) {
+        let message = job.error ?? ""
+        metrics.error(source: "job", type: type)
+        logger.error(
+            "job failed",
+            metadata: [
+                "event": "job_failed", "job_id": "\(job.id)", "error_type": "\(type)",
+                "fingerprint": "\(ErrorFingerprint.make(type: type, message: message))", "error": "\(message)",
+            ])
     }
 
     // MARK: Queries and commands
@@ -346,6 +375,7 @@ public actor JobQueue: Service {
             job.completedAt = now()
             records[id] = job
             try? await store.update(job)
+            metrics.finished(job.kind, status: .cancelled, seconds: nil)
             hub.publish(snapshot(of: job))
         default:
             throw .notCancellable(id)

@@ -3,7 +3,10 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
+import Telemetry
 
 /// `abm serve`: the HTTP service. Settings come from the environment (see `.env.example`); these flags
 /// override single variables.
@@ -42,21 +45,31 @@ struct ServeCommand: AsyncParsableCommand {
             printErr("abm: \(error)")
             throw ExitCode(78)  // EX_CONFIG
         }
-        let level = configuration.logLevel.swiftLogLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        var logger = Logger(label: "abm")
-        logger.logLevel = level
-        let app = await buildApplication(configuration: configuration, logger: logger)
+        // The process-wide backends are chosen here, once: JSON logs (stderr, file or journald) and a
+        // Prometheus registry behind swift-metrics.
+        let logging = LoggingRuntime(configuration.loggingConfiguration)
+        LoggingSystem.bootstrap { label in logging.handler(label: label) }
+        let telemetry = TelemetryBundle(version: ABMVersion.current, logging: logging)
+        MetricsSystem.bootstrap(telemetry.metricsFactory)
+        let logger = Logger(label: "abm")
+        logger.info(
+            "starting",
+            metadata: [
+                "event": "startup", "version": "\(ABMVersion.current)", "host": "\(configuration.host)", "port": "\(configuration.port)",
+                "data_dir": "\(configuration.dataDirectory)", "log_destinations": "\(logging.destinations.joined(separator: ","))",
+            ])
+        let app = await buildApplication(configuration: configuration, logger: logger, telemetry: telemetry)
+        telemetry.drain.onDrain { logger.info("shutting down", metadata: ["event": "shutdown"]) }
+        // Last in the group, so the first to hear of a shutdown: readiness turns false before anything stops.
         var group = ServiceGroupConfiguration(
-            services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: [.init(service: app), .init(service: DrainSignalService(state: telemetry.drain))],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeoutSeconds)
         group.maximumCancellationDuration = .seconds(5)
-        logger.info(
-            "starting", metadata: ["host": "\(configuration.host)", "port": "\(configuration.port)", "data_dir": "\(configuration.dataDirectory)"])
+        defer {
+            logger.info("stopped", metadata: ["event": "shutdown"])
+            logging.shutdown()
+        }
         try await ServiceGroup(configuration: group).run()
     }
 }
@@ -71,4 +84,21 @@ extension ServiceConfiguration.LogLevelName {
         case .critical: return .critical
         }
     }
+}
+
+extension ServiceConfiguration {
+    var loggingConfiguration: LoggingConfiguration {
+        var c = LoggingConfiguration()
+        c.level = logLevel.swiftLogLevel
+        c.target = LogTarget(rawValue: logTarget.rawValue) ?? .auto
+        c.file = logFile
+        c.rotation = RotationPolicy(maxBytes: logMaxBytes, backups: logBackups, daily: logRotateDaily, compress: logCompress)
+        c.fileMode = mode_t(logFileMode)
+        return c
+    }
+}
+
+enum ABMVersion {
+    /// The service version, reported in `abm_build_info`, `/health` and the startup log line.
+    static let current = "1.0.0"
 }

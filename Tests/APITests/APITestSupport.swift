@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import Simulation
 import Synchronization
+import Telemetry
 import Testing
 
 @testable import API
@@ -15,7 +16,7 @@ import Testing
 /// Builds the real application (in-memory store unless given) and runs `body` against its router.
 func withApp<T: Sendable>(
     _ configure: (inout ServiceConfiguration) -> Void = { _ in }, store: (any JobStore)? = nil,
-    clock: TestClock? = nil, setup: TestingSetup = .router, hold: HeldJobs? = nil,
+    clock: TestClock? = nil, setup: TestingSetup = .router, hold: HeldJobs? = nil, telemetry: TelemetryBundle? = nil,
     _ body: @Sendable @escaping (any TestClientProtocol) async throws -> T
 ) async throws -> T {
     var c = ServiceConfiguration()
@@ -28,7 +29,7 @@ func withApp<T: Sendable>(
     var hook: (@Sendable (String, Int) -> Void)? = nil
     if let hold { hook = { _, month in hold.pause(at: month) } }
     let app = await buildApplication(
-        configuration: c, logger: logger, jobStore: store ?? InMemoryJobStore(), rateLimitClock: rateClock,
+        configuration: c, logger: logger, telemetry: telemetry ?? TelemetryBundle(version: "test"), jobStore: store ?? InMemoryJobStore(), rateLimitClock: rateClock,
         jobProgressHook: hook)
     return try await app.test(setup, body)
 }

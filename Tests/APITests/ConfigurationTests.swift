@@ -20,6 +20,9 @@ import Testing
             "RATE_LIMIT_ENABLED": "False", "DEFAULT_RATE_LIMIT": "10/second", "CORS_ORIGINS": " https://a.example , ,http://b.example",
             "MAX_REQUEST_SIZE": "2048", "ABM_MAX_CONCURRENT_JOBS": "3", "ABM_MAX_QUEUED_JOBS": "7", "ABM_JOB_TTL_HOURS": "2",
             "ABM_CACHE_MAX_ENTRIES": "4", "ABM_CACHE_TTL_MINUTES": "5", "ABM_MAX_SYNC_SIMULATIONS": "6", "ABM_SHUTDOWN_TIMEOUT_SECONDS": "8",
+            "PROMETHEUS_ENABLED": "off", "ABM_LOG_TARGET": "file", "ABM_LOG_FILE": "/var/log/abm/abm.log", "ABM_LOG_MAX_BYTES": "1000",
+            "ABM_LOG_BACKUPS": "2", "ABM_LOG_ROTATE_DAILY": "yes", "ABM_LOG_COMPRESS": "true", "ABM_LOG_FILE_MODE": "0600",
+            "ABM_MEMORY_LIMIT_BYTES": "1073741824", "ABM_DISK_MIN_FREE_BYTES": "1024",
         ]
         #expect(Set(env.keys) == Set(ServiceConfiguration.variables))
         let c = try ServiceConfiguration.load(environment: env, overrides: ["ABM_PORT": "9001"]).get()
@@ -28,18 +31,21 @@ import Testing
         #expect(c.corsOrigins == ["https://a.example", "http://b.example"])
         #expect(c.maxRequestSize == 2048 && c.maxConcurrentJobs == 3 && c.maxQueuedJobs == 7 && c.jobTTLHours == 2)
         #expect(c.cacheMaxEntries == 4 && c.cacheTTLMinutes == 5 && c.maxSyncSimulations == 6 && c.shutdownTimeoutSeconds == 8)
+        #expect(!c.prometheusEnabled && c.logTarget == .file && c.logFile == "/var/log/abm/abm.log" && c.logMaxBytes == 1000)
+        #expect(c.logBackups == 2 && c.logRotateDaily && c.logCompress && c.logFileMode == 0o600)
+        #expect(c.memoryLimitBytes == 1_073_741_824 && c.diskMinFreeBytes == 1024)
     }
 
     @Test func everyBadValueGetsOneMessage() {
         let result = ServiceConfiguration.load(environment: [
             "ABM_PORT": "eighty", "LOG_LEVEL": "LOUD", "DEFAULT_RATE_LIMIT": "lots", "ABM_MAX_CONCURRENT_JOBS": "0",
-            "RATE_LIMIT_ENABLED": "maybe", "CORS_ORIGINS": "ftp://x",
+            "RATE_LIMIT_ENABLED": "maybe", "CORS_ORIGINS": "ftp://x", "ABM_LOG_FILE_MODE": "777",
         ])
         guard case .failure(let error) = result else {
             Issue.record("expected a failure")
             return
         }
-        #expect(error.problems.map(\.variable).sorted() == ["ABM_MAX_CONCURRENT_JOBS", "ABM_PORT", "CORS_ORIGINS", "DEFAULT_RATE_LIMIT", "LOG_LEVEL", "RATE_LIMIT_ENABLED"])
+        #expect(error.problems.map(\.variable).sorted() == ["ABM_LOG_FILE_MODE", "ABM_MAX_CONCURRENT_JOBS", "ABM_PORT", "CORS_ORIGINS", "DEFAULT_RATE_LIMIT", "LOG_LEVEL", "RATE_LIMIT_ENABLED"])
         #expect(error.description.contains(#"ABM_PORT="eighty": an integer from 0 to 65535"#))
     }
 

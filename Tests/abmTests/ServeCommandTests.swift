@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
 
 /// The real `abm serve` binary over loopback HTTP, with real SQLite files.
 @Suite(.serialized) struct ServeCommandTests {
-    final class Server {
+    final class Server: @unchecked Sendable {
         let process = Process()
         let errPipe = Pipe()
         var port = 0
@@ -23,16 +24,20 @@ import Testing
             process.standardError = errPipe
             process.standardOutput = FileHandle.nullDevice
             try process.run()
-            // Read log lines until the listener reports its port.
+            // Read log lines until the listener reports its port; a server that never does is killed after 30 s,
+            // which ends the read.
+            let proc = process
+            DispatchQueue.global().asyncAfter(deadline: .now() + 30) { if proc.isRunning && self.port == 0 { proc.terminate() } }
             var buffer = ""
             let deadline = Date().addingTimeInterval(30)
             while port == 0 && Date() < deadline {
                 let data = errPipe.fileHandleForReading.availableData
                 if data.isEmpty { break }
                 buffer += String(decoding: data, as: UTF8.self)
-                for line in buffer.split(separator: "\n") where line.contains("listening") && line.contains("port=") {
-                    if let r = line.range(of: #"port=(\d+)"#, options: .regularExpression) {
-                        port = Int(line[r].dropFirst(5)) ?? 0
+                // Log lines are JSON; the listener announces itself with "event":"ready" and its port.
+                for line in buffer.split(separator: "\n") where line.contains(#""event":"ready""#) {
+                    if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
+                        port = Int("\(object["port"] ?? "")") ?? 0
                     }
                 }
             }

@@ -9,6 +9,8 @@ import Synchronization
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = ABMRequestContext
     let routes: RouteTable
+    /// Carries the error type of a 5xx from here to the metrics middleware; removed before sending.
+    static let errorTypeHeader = HTTPField.Name("X-ABM-Error-Type")!
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -23,14 +25,17 @@ struct ErrorMiddleware: RouterMiddleware {
             }
             return .json(["detail": "Not Found"], status: .notFound)
         } catch let error as any HTTPResponseError {
+            var headers: HTTPFields = [:]
             if error.status.code >= 500 {
-                context.logger.error("request failed", metadata: ["error": "\(error)", "error_type": "\(type(of: error))"])
+                context.logger.error("request error", metadata: ["error": "\(error)", "error_type": "\(type(of: error))"])
+                headers[Self.errorTypeHeader] = String(describing: type(of: error))
             }
-            return .json(["detail": .string(error.status.reasonPhrase)], status: error.status)
+            return .json(["detail": .string(error.status.reasonPhrase)], status: error.status, headers: headers)
         } catch {
-            context.logger.error(
-                "unhandled error", metadata: ["error": "\(error)", "error_type": "\(type(of: error))"])
-            return .json(["detail": "Internal Server Error"], status: .internalServerError)
+            context.logger.error("unhandled error", metadata: ["error": "\(error)", "error_type": "\(type(of: error))"])
+            return .json(
+                ["detail": "Internal Server Error"], status: .internalServerError,
+                headers: [Self.errorTypeHeader: String(describing: type(of: error))])
         }
     }
 }

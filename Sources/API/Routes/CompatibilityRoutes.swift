@@ -19,13 +19,19 @@ struct CompatibilityRoutes {
                 "memory_percent": .num(services.hostMetrics.memoryPercent()),
             ])
         }
-        router.get("/api/v1/health/live") { _, _ in Response.json(["status": "alive"]) }
+        // The original's probes answer from the same checks as /health/live and /health/ready.
+        router.get("/api/v1/health/live") { _, _ in
+            let live = await services.telemetry.health.report(.live).status != .fail
+            return Response.json(["status": live ? "alive" : "not_alive"], status: live ? .ok : .serviceUnavailable)
+        }
         router.get("/api/v1/health/ready") { _, _ in
-            var ready = false
-            if let jobs = services.jobs { ready = await jobs.readiness().ready }
+            let report = await services.telemetry.health.report(.ready)
+            let ready = report.status != .fail
+            let queueOK = report.entries.filter { ["startup:complete", "job-store:writable", "job-queue:saturation"].contains($0.name) }
+                .allSatisfy { $0.result.status != .fail }
             let body: JSONValue = [
                 "status": .string(ready ? "ready" : "not_ready"),
-                "checks": ["job_queue": .bool(ready), "progress_streamer": .bool(services.jobs != nil)],
+                "checks": ["job_queue": .bool(services.jobs != nil && queueOK), "progress_streamer": .bool(services.jobs != nil)],
             ]
             return Response.json(body, status: ready ? .ok : .serviceUnavailable)
         }

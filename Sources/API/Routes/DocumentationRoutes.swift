@@ -3,10 +3,12 @@ import Simulation
 
 /// `/openapi.json` and a self-contained HTML index of the API at `/docs` and `/redoc`.
 struct DocumentationRoutes {
+    let prometheusEnabled: Bool
+
     func register(on router: Router<ABMRequestContext>) {
-        let document = JSONWriter.bytes(OpenAPIDocument.document)
+        let document = JSONWriter.bytes(OpenAPIDocument.document(prometheus: prometheusEnabled))
         router.get("/openapi.json") { _, _ in Response.json(bytes: document) }
-        let html = Self.html()
+        let html = Self.html(prometheus: prometheusEnabled)
         router.get("/docs") { _, _ in Response.text(html, contentType: "text/html; charset=utf-8") }
         router.get("/redoc") { _, _ in Response.text(html, contentType: "text/html; charset=utf-8") }
     }
@@ -16,8 +18,8 @@ struct DocumentationRoutes {
             .replacingOccurrences(of: ">", with: "&gt;")
     }
 
-    static func html() -> String {
-        let rows = OpenAPIDocument.operations.map { op in
+    static func html(prometheus: Bool) -> String {
+        let rows = OpenAPIDocument.operations(prometheus: prometheus).map { op in
             "<tr><td><code>\(op.method.uppercased())</code></td><td><code>\(escape(op.path))</code></td><td>\(escape(op.summary))</td></tr>"
         }.joined(separator: "\n")
         return """

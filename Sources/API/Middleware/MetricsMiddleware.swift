@@ -1,0 +1,61 @@
+import CoreMetrics
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Jobs
+import Synchronization
+
+/// HTTP metrics through swift-metrics: requests by method, route template and status; duration; in-flight;
+/// request and response sizes. Every 5xx is also an error event (logged with its type and a stable
+/// fingerprint, and counted in `abm_errors_total`). Route labels are templates, never raw paths.
+struct MetricsMiddleware: RouterMiddleware {
+    typealias Context = ABMRequestContext
+    let factory: any MetricsFactory
+    let inFlight: Meter
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+        self.inFlight = Meter(label: "abm_http_requests_in_flight", factory: factory)
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        inFlight.increment()
+        defer { inFlight.decrement() }
+        let start = ContinuousClock.now
+        var response = try await next(request, context)
+        let errorType = response.headers[ErrorMiddleware.errorTypeHeader]
+        response.headers[ErrorMiddleware.errorTypeHeader] = nil
+        let route = context.endpointPath.map { Self.template($0) } ?? "unmatched"
+        let method = request.method.rawValue
+        Counter(
+            label: "abm_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(response.status.code))],
+            factory: factory
+        ).increment()
+        let elapsed = ContinuousClock.now - start
+        Timer(label: "abm_http_request_duration_seconds", dimensions: [("method", method), ("route", route)], factory: factory)
+            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }) {
+            Recorder(label: "abm_http_request_size_bytes", dimensions: [("method", method), ("route", route)], factory: factory).record(length)
+        }
+        if let length = response.body.contentLength {
+            Recorder(label: "abm_http_response_size_bytes", dimensions: [("method", method), ("route", route)], factory: factory).record(length)
+        }
+        if response.status.code >= 500 {
+            let type = errorType ?? "HTTP\(response.status.code)"
+            Counter(label: "abm_errors_total", dimensions: [("source", "http"), ("type", type)], factory: factory).increment()
+            context.logger.error(
+                "request failed",
+                metadata: [
+                    "event": "request_failed", "error_type": "\(type)", "route": "\(route)", "status": "\(response.status.code)",
+                    "fingerprint": "\(ErrorFingerprint.make(type: type, message: route))",
+                ])
+        }
+        return response
+    }
+
+    /// Hummingbird writes parameters as `{job_id}` already; `:job_id` forms are normalised the same way.
+    static func template(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: false).map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
+            .joined(separator: "/")
+    }
+}

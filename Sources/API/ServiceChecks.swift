@@ -1,0 +1,62 @@
+import Foundation
+import Jobs
+import Telemetry
+
+/// The service's own collectors and health checks, plugged into the telemetry module at the composition root.
+enum ServiceChecks {
+    /// Queue depth by state and the queue's limits.
+    struct JobsCollector: MetricsCollector {
+        let name = "jobs"
+        let queue: JobQueue
+
+        func collect() async throws -> [MetricFamilySnapshot] {
+            let s = await queue.stats()
+            func e(_ n: String) -> MetricCatalogue.Entry { MetricCatalogue.entry(n)! }
+            return [
+                MetricFamilySnapshot(
+                    name: MetricCatalogue.jobs, help: e(MetricCatalogue.jobs).help, kind: .gauge,
+                    samples: JobStatus.allCases.map { .init(labels: [("state", $0.rawValue)], value: Double(s.counts[$0])) }),
+                .single(MetricCatalogue.jobQueueCapacity, e(MetricCatalogue.jobQueueCapacity).help, .gauge, Double(s.maxQueuedJobs)),
+                .single(MetricCatalogue.jobConcurrencyLimit, e(MetricCatalogue.jobConcurrencyLimit).help, .gauge, Double(s.maxConcurrentJobs)),
+            ]
+        }
+    }
+
+    static func register(queue: JobQueue, configuration: ServiceConfiguration, telemetry: TelemetryBundle) {
+        telemetry.exporter.register(JobsCollector(queue: queue))
+        let health = telemetry.health
+        let drain = telemetry.drain
+        health.register(
+            ClosureHealthCheck("startup:complete", probes: [.startup, .ready]) {
+                let r = await queue.readiness()
+                if r.ready || r.reason == "draining" { return HealthCheckResult(.pass) }
+                return HealthCheckResult(.fail, output: r.reason)
+            })
+        health.register(
+            ClosureHealthCheck("job-store:writable", probes: [.ready]) {
+                do {
+                    try await queue.store.checkWritable()
+                    return HealthCheckResult(.pass)
+                } catch {
+                    return HealthCheckResult(.fail, output: "\(error)")
+                }
+            })
+        health.register(
+            ClosureHealthCheck("service:draining", probes: [.ready]) {
+                let draining = drain.isDraining
+                let queueDraining = await queue.isDraining
+                return (draining || queueDraining) ? HealthCheckResult(.fail, output: "shutting down") : HealthCheckResult(.pass)
+            })
+        health.register(
+            ClosureHealthCheck("job-queue:saturation", probes: [.ready]) {
+                let s = await queue.stats()
+                let pending = s.counts[.pending]
+                let ratio = s.maxQueuedJobs > 0 ? Double(pending) / Double(s.maxQueuedJobs) : (pending > 0 ? 1 : 0)
+                let status: HealthStatus = ratio >= 1 ? .fail : (ratio >= 0.8 ? .warn : .pass)
+                return HealthCheckResult(status, observedValue: ratio * 100, observedUnit: "percent", output: status == .pass ? nil : "\(pending) of \(s.maxQueuedJobs) queue slots used")
+            })
+        health.register(DiskSpaceCheck(path: configuration.dataDirectory, minimumFreeBytes: configuration.diskMinFreeBytes))
+        let limit = configuration.memoryLimitBytes > 0 ? configuration.memoryLimitBytes : MemoryCheck.cgroupLimit()
+        health.register(MemoryCheck(limitBytes: limit))
+    }
+}

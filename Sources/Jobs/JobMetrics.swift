@@ -1,0 +1,60 @@
+import CoreMetrics
+import Foundation
+
+/// The queue's and the engine's counters, through swift-metrics (the backend is chosen by the executable;
+/// tests pass their own factory). Names come from the metric catalogue.
+struct JobMetrics: Sendable {
+    let factory: any MetricsFactory
+
+    func submitted(_ kind: String) {
+        Counter(label: "abm_jobs_submitted_total", dimensions: [("kind", kind)], factory: factory).increment()
+    }
+
+    func cache(hit: Bool) {
+        Counter(label: "abm_job_cache_requests_total", dimensions: [("result", hit ? "hit" : "miss")], factory: factory).increment()
+    }
+
+    func finished(_ kind: JobKind, status: JobStatus, seconds: Double?) {
+        Counter(label: "abm_jobs_finished_total", dimensions: [("kind", kind.rawValue), ("status", status.rawValue)], factory: factory)
+            .increment()
+        if let seconds {
+            Timer(label: "abm_job_duration_seconds", dimensions: [("kind", kind.rawValue)], factory: factory)
+                .recordNanoseconds(Int64(seconds * 1e9))
+        }
+    }
+
+    func simulation(engine: String, agentMonths: Int, seconds: Double) {
+        Self.simulation(engine: engine, agentMonths: agentMonths, seconds: seconds, factory: factory)
+    }
+
+    /// Also used by the API for synchronous runs.
+    static func simulation(engine: String, agentMonths: Int, seconds: Double, factory: any MetricsFactory) {
+        Counter(label: "abm_simulations_total", dimensions: [("engine", engine)], factory: factory).increment()
+        Counter(label: "abm_simulation_agent_months_total", dimensions: [("engine", engine)], factory: factory)
+            .increment(by: Int64(agentMonths))
+        Timer(label: "abm_simulation_duration_seconds", dimensions: [("engine", engine)], factory: factory)
+            .recordNanoseconds(Int64(seconds * 1e9))
+    }
+
+    func storeError() { Counter(label: "abm_job_store_errors_total", factory: factory).increment() }
+
+    func error(source: String, type: String) {
+        Counter(label: "abm_errors_total", dimensions: [("source", source), ("type", type)], factory: factory).increment()
+    }
+}
+
+/// A stable identifier for an error: the same failure gives the same fingerprint across runs and hosts,
+/// so log queries and dashboards can group occurrences (digits are masked so ids and counts do not split it).
+public enum ErrorFingerprint {
+    public static func make(type: String, message: String) -> String {
+        let masked = String(message.map { $0.isNumber ? "#" : $0 })
+        return String(SHA256.hex(Array("\(type)|\(masked)".utf8)).prefix(12))
+    }
+}
+
+/// Engine-level metrics for runs outside the queue.
+public enum SimulationMetrics {
+    public static func record(engine: String, agentMonths: Int, seconds: Double, factory: any MetricsFactory) {
+        JobMetrics.simulation(engine: engine, agentMonths: agentMonths, seconds: seconds, factory: factory)
+    }
+}

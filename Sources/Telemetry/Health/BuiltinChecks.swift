@@ -1,0 +1,64 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Free space where the data lives: warn below twice the minimum, fail below it.
+public struct DiskSpaceCheck: HealthCheck {
+    public let name = "disk:free"
+    public let probes: HealthProbes = [.ready]
+    public let path: String
+    public let minimumFreeBytes: UInt64
+
+    public init(path: String, minimumFreeBytes: UInt64) {
+        self.path = path
+        self.minimumFreeBytes = minimumFreeBytes
+    }
+
+    public func check() async -> HealthCheckResult {
+        var s = statvfs()
+        var target = path
+        // The data directory may not exist yet: measure the nearest existing parent.
+        while statvfs(target, &s) != 0 {
+            let parent = (target as NSString).deletingLastPathComponent
+            if parent == target || parent.isEmpty { return HealthCheckResult(.fail, output: "cannot stat \(path)") }
+            target = parent
+        }
+        let free = UInt64(s.f_bavail) * UInt64(s.f_frsize)
+        let status: HealthStatus = free < minimumFreeBytes ? .fail : (free < 2 * minimumFreeBytes ? .warn : .pass)
+        return HealthCheckResult(status, observedValue: Double(free), observedUnit: "bytes", output: status == .pass ? nil : "\(free) bytes free at \(target)")
+    }
+}
+
+/// Resident memory against a limit (`ABM_MEMORY_LIMIT_BYTES`, else the cgroup's memory.max): warn above
+/// 80%, fail above 95%. Without a limit it only reports the value.
+public struct MemoryCheck: HealthCheck {
+    public let name = "memory:utilization"
+    public let probes: HealthProbes = [.ready]
+    public let limitBytes: UInt64?
+
+    public init(limitBytes: UInt64?) { self.limitBytes = limitBytes }
+
+    /// The cgroup v2 limit of this process, when it has one.
+    public static func cgroupLimit() -> UInt64? {
+        guard let cg = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8),
+            let line = cg.split(separator: "\n").first(where: { $0.hasPrefix("0::") })
+        else { return nil }
+        let path = "/sys/fs/cgroup" + line.dropFirst(3) + "/memory.max"
+        guard let v = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) else { return nil }
+        return UInt64(v)
+    }
+
+    public func check() async -> HealthCheckResult {
+        let rss = (try? ProcessCollector.read().residentBytes) ?? 0
+        guard let limit = limitBytes, limit > 0 else {
+            return HealthCheckResult(.pass, observedValue: rss, observedUnit: "bytes")
+        }
+        let ratio = rss / Double(limit)
+        let status: HealthStatus = ratio > 0.95 ? .fail : (ratio > 0.8 ? .warn : .pass)
+        return HealthCheckResult(
+            status, observedValue: ratio * 100, observedUnit: "percent",
+            output: status == .pass ? nil : "resident memory \(Int(rss)) of \(limit) bytes")
+    }
+}

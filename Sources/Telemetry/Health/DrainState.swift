@@ -1,0 +1,32 @@
+import ServiceLifecycle
+import Synchronization
+
+/// Set the moment graceful shutdown begins, before anything stops: readiness turns false at once and the
+/// systemd notifier can say STOPPING=1. `DrainSignalService` sets it; put that service last in the
+/// top-level service group so it is the first to hear of the shutdown.
+public final class DrainState: Sendable {
+    private let draining = Atomic(false)
+    private let observers = Mutex<[@Sendable () -> Void]>([])
+
+    public init() {}
+
+    public var isDraining: Bool { draining.load(ordering: .acquiring) }
+
+    public func onDrain(_ f: @escaping @Sendable () -> Void) { observers.withLock { $0.append(f) } }
+
+    public func begin() {
+        guard draining.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        for f in observers.withLock({ $0 }) { f() }
+    }
+}
+
+/// Waits for graceful shutdown and marks the service as draining.
+public struct DrainSignalService: Service {
+    public let state: DrainState
+    public init(state: DrainState) { self.state = state }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        state.begin()
+    }
+}

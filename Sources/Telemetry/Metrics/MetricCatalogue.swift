@@ -1,0 +1,96 @@
+/// Every metric the service exposes, in one place: name, type, labels and help. Collectors and recorders
+/// use these names; `/metrics` takes its HELP lines from here; a golden test pins the list and
+/// `promtool check metrics` runs on a real scrape.
+public enum MetricCatalogue {
+    public struct Entry: Sendable, Equatable {
+        public let name: String
+        public let kind: MetricFamilySnapshot.Kind
+        public let labels: [String]
+        public let help: String
+    }
+
+    static func e(_ name: String, _ kind: MetricFamilySnapshot.Kind, _ labels: [String], _ help: String) -> Entry {
+        Entry(name: name, kind: kind, labels: labels, help: help)
+    }
+
+    // Process (from /proc, the standard client-library names).
+    public static let processCPUSeconds = "process_cpu_seconds_total"
+    public static let processResidentMemory = "process_resident_memory_bytes"
+    public static let processVirtualMemory = "process_virtual_memory_bytes"
+    public static let processOpenFDs = "process_open_fds"
+    public static let processMaxFDs = "process_max_fds"
+    public static let processStartTime = "process_start_time_seconds"
+    public static let processThreads = "process_threads"
+    // HTTP.
+    public static let httpRequests = "abm_http_requests_total"
+    public static let httpDuration = "abm_http_request_duration_seconds"
+    public static let httpInFlight = "abm_http_requests_in_flight"
+    public static let httpRequestSize = "abm_http_request_size_bytes"
+    public static let httpResponseSize = "abm_http_response_size_bytes"
+    // Jobs.
+    public static let jobs = "abm_jobs"
+    public static let jobQueueCapacity = "abm_job_queue_capacity"
+    public static let jobConcurrencyLimit = "abm_job_concurrency_limit"
+    public static let jobsSubmitted = "abm_jobs_submitted_total"
+    public static let jobsFinished = "abm_jobs_finished_total"
+    public static let jobDuration = "abm_job_duration_seconds"
+    public static let jobCacheRequests = "abm_job_cache_requests_total"
+    public static let jobStoreErrors = "abm_job_store_errors_total"
+    // Engine.
+    public static let simulations = "abm_simulations_total"
+    public static let agentMonths = "abm_simulation_agent_months_total"
+    public static let simulationDuration = "abm_simulation_duration_seconds"
+    // Logging.
+    public static let logLines = "abm_log_lines_total"
+    public static let logDropped = "abm_log_dropped_lines_total"
+    public static let logRotations = "abm_log_rotations_total"
+    public static let logWriteErrors = "abm_log_write_errors_total"
+    // Errors, build, scrape, health.
+    public static let errors = "abm_errors_total"
+    public static let buildInfo = "abm_build_info"
+    public static let scrapeDuration = "abm_metrics_scrape_duration_seconds"
+    public static let collectorFailures = "abm_metrics_collector_failures_total"
+    public static let eventLoopLag = "abm_event_loop_lag_seconds"
+
+    public static let entries: [Entry] = [
+        e(processCPUSeconds, .counter, [], "Total user and system CPU time spent in seconds."),
+        e(processResidentMemory, .gauge, [], "Resident memory size in bytes."),
+        e(processVirtualMemory, .gauge, [], "Virtual memory size in bytes."),
+        e(processOpenFDs, .gauge, [], "Number of open file descriptors."),
+        e(processMaxFDs, .gauge, [], "Maximum number of open file descriptors."),
+        e(processStartTime, .gauge, [], "Start time of the process since unix epoch in seconds."),
+        e(processThreads, .gauge, [], "Number of OS threads in the process."),
+        e(httpRequests, .counter, ["method", "route", "status"], "HTTP requests answered, by method, route template and status code."),
+        e(httpDuration, .histogram, ["method", "route"], "HTTP request duration in seconds, by method and route template."),
+        e(httpInFlight, .gauge, [], "HTTP requests being handled now."),
+        e(httpRequestSize, .histogram, ["method", "route"], "HTTP request body size in bytes (declared length)."),
+        e(httpResponseSize, .histogram, ["method", "route"], "HTTP response body size in bytes (when known in advance)."),
+        e(jobs, .gauge, ["state"], "Jobs in the store, by state (pending is the queue depth)."),
+        e(jobQueueCapacity, .gauge, [], "Most jobs allowed to wait in the queue (ABM_MAX_QUEUED_JOBS)."),
+        e(jobConcurrencyLimit, .gauge, [], "Most jobs allowed to run at once (ABM_MAX_CONCURRENT_JOBS)."),
+        e(jobsSubmitted, .counter, ["kind"], "Jobs accepted, by kind (abm, monte_carlo, cached)."),
+        e(jobsFinished, .counter, ["kind", "status"], "Jobs that ended, by kind and final status (completed, failed, cancelled)."),
+        e(jobDuration, .histogram, ["kind"], "Run time of finished jobs in seconds, by kind."),
+        e(jobCacheRequests, .counter, ["result"], "Result-cache lookups for seeded submissions, by result (hit, miss)."),
+        e(jobStoreErrors, .counter, [], "Job store operations that failed."),
+        e(simulations, .counter, ["engine"], "Simulations run, by engine (abm, monte_carlo, v1)."),
+        e(agentMonths, .counter, ["engine"], "Agent-months simulated, by engine."),
+        e(simulationDuration, .histogram, ["engine"], "Simulation run time in seconds, by engine."),
+        e(logLines, .counter, ["level"], "Log lines emitted, by level."),
+        e(logDropped, .counter, [], "Log lines that could not be written (disk or file failure)."),
+        e(logRotations, .counter, [], "Log file rotations."),
+        e(logWriteErrors, .counter, [], "Failed writes to a log destination."),
+        e(errors, .counter, ["source", "type"], "Error events (every 5xx response and every failed job), by source and error type."),
+        e(buildInfo, .gauge, ["version", "swift_version"], "Build information; the value is always 1."),
+        e(scrapeDuration, .gauge, [], "Duration of the previous /metrics scrape in seconds."),
+        e(collectorFailures, .counter, ["collector", "reason"], "Metrics collectors skipped during a scrape, by collector and reason (error, timeout)."),
+        e(eventLoopLag, .gauge, [], "Largest recent delay, in seconds, before an event loop ran a scheduled probe."),
+    ]
+
+    public static func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
+
+    /// Histogram buckets for the HTTP latency: they include the 0.25 s latency objective of the alert rules.
+    public static let httpDurationBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    public static let jobDurationBuckets: [Double] = [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
+    public static let sizeBuckets: [Double] = [64, 256, 1024, 4096, 16384, 65536, 262_144, 1_048_576, 4_194_304, 16_777_216]
+}

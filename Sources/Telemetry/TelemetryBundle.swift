@@ -1,0 +1,62 @@
+import CoreMetrics
+import Foundation
+import Prometheus
+
+/// The telemetry objects of one process, built by the executable (and by tests, each with its own registry)
+/// and handed to the composition root.
+public struct TelemetryBundle: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    public let metricsFactory: any MetricsFactory
+    public let exporter: MetricsExporter
+    public let health: HealthRegistry
+    public let eventLoops: EventLoopMonitor
+    public let drain: DrainState
+    public let logging: LoggingRuntime?
+    public let version: String
+
+    /// `logging` is the process's logging runtime, when the executable set one up (its statistics become
+    /// metrics).
+    public init(version: String, logging: LoggingRuntime? = nil, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.version = version
+        self.registry = registry
+        self.metricsFactory = Self.prometheusFactory(registry: registry)
+        self.exporter = MetricsExporter(registry: registry)
+        self.health = HealthRegistry(version: version)
+        self.eventLoops = EventLoopMonitor()
+        self.drain = DrainState()
+        self.logging = logging
+        exporter.register(ProcessCollector())
+        exporter.register(BuildInfoCollector(version: version, swiftVersion: Self.swiftVersion))
+        exporter.register(EventLoopCollector(monitor: eventLoops))
+        if let logging { exporter.register(LoggingCollector(statistics: logging.statistics)) }
+        health.register(EventLoopLagCheck(monitor: eventLoops))
+    }
+
+    /// A swift-prometheus factory with the catalogue's histogram buckets.
+    public static func prometheusFactory(registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var f = PrometheusMetricsFactory(registry: registry)
+        func durations(_ s: [Double]) -> [Duration] { s.map { .nanoseconds(Int64($0 * 1e9)) } }
+        f.durationHistogramBuckets = [
+            MetricCatalogue.httpDuration: durations(MetricCatalogue.httpDurationBuckets),
+            MetricCatalogue.jobDuration: durations(MetricCatalogue.jobDurationBuckets),
+            MetricCatalogue.simulationDuration: durations(MetricCatalogue.jobDurationBuckets),
+        ]
+        f.defaultDurationHistogramBuckets = durations(MetricCatalogue.httpDurationBuckets)
+        f.valueHistogramBuckets = [
+            MetricCatalogue.httpRequestSize: MetricCatalogue.sizeBuckets,
+            MetricCatalogue.httpResponseSize: MetricCatalogue.sizeBuckets,
+        ]
+        f.defaultValueHistogramBuckets = MetricCatalogue.sizeBuckets
+        return f
+    }
+
+    public static var swiftVersion: String {
+        #if compiler(>=6.3)
+            return "6.3"
+        #elseif compiler(>=6.2)
+            return "6.2"
+        #else
+            return "6"
+        #endif
+    }
+}
