@@ -13,7 +13,7 @@ struct AccessLogMiddleware: RouterMiddleware {
         let response = try await next(request, context)
         let elapsed = clock.now - start
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        let route = context.endpointPath ?? "unmatched"
+        let route = MetricsMiddleware.routeLabel(context)
         context.logger.log(
             level: response.status.code >= 500 ? .error : .info, "request completed",
             metadata: [

@@ -25,7 +25,7 @@ struct MetricsMiddleware: RouterMiddleware {
         var response = try await next(request, context)
         let errorType = response.headers[ErrorMiddleware.errorTypeHeader]
         response.headers[ErrorMiddleware.errorTypeHeader] = nil
-        let route = context.endpointPath.map { Self.template($0) } ?? "unmatched"
+        let route = Self.routeLabel(context)
         let method = request.method.rawValue
         Counter(
             label: "abm_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(response.status.code))],
@@ -51,6 +51,12 @@ struct MetricsMiddleware: RouterMiddleware {
                 ])
         }
         return response
+    }
+
+    /// The route template of the request, or `unmatched` when no route matched (bounded label values).
+    static func routeLabel(_ context: ABMRequestContext) -> String {
+        guard let path = context.endpointPath, path.hasPrefix("/") else { return "unmatched" }
+        return template(path)
     }
 
     /// Hummingbird writes parameters as `{job_id}` already; `:job_id` forms are normalised the same way.
