@@ -56,7 +56,9 @@ func buildRouter(services: APIServices, rateLimitClock: (@Sendable () -> Int64)?
     let clock = rateLimitClock ?? { Int64(ProcessInfo.processInfo.systemUptime) }
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: AccessLogMiddleware())
-    router.add(middleware: MetricsMiddleware(factory: services.telemetry.metricsFactory))
+    if services.configuration.prometheusEnabled {
+        router.add(middleware: MetricsMiddleware(factory: services.telemetry.metricsFactory))
+    }
     router.add(middleware: ErrorMiddleware(routes: table.table))
     router.add(middleware: BodyLimitMiddleware(limit: services.configuration.maxRequestSize))
     router.add(middleware: CORSMiddleware(origins: services.configuration.corsOrigins))

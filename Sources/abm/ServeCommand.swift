@@ -58,11 +58,13 @@ struct ServeCommand: AsyncParsableCommand {
                 "event": "startup", "version": "\(ABMVersion.current)", "host": "\(configuration.host)", "port": "\(configuration.port)",
                 "data_dir": "\(configuration.dataDirectory)", "log_destinations": "\(logging.destinations.joined(separator: ","))",
             ])
+        let reload = ReloadService(logger: logger)
+        reload.add("reopen-logs") { logging.reopen() }
         let app = await buildApplication(configuration: configuration, logger: logger, telemetry: telemetry)
         telemetry.drain.onDrain { logger.info("shutting down", metadata: ["event": "shutdown"]) }
         // Last in the group, so the first to hear of a shutdown: readiness turns false before anything stops.
         var group = ServiceGroupConfiguration(
-            services: [.init(service: app), .init(service: DrainSignalService(state: telemetry.drain))],
+            services: [.init(service: reload), .init(service: app), .init(service: DrainSignalService(state: telemetry.drain))],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeoutSeconds)
         group.maximumCancellationDuration = .seconds(5)

@@ -180,3 +180,39 @@ import Testing
         #expect(String(decoding: FileManager.default.contents(atPath: blocker + "/abm.log") ?? Data(), as: UTF8.self) == "kept\n")
     }
 }
+
+@Suite struct JournaldSinkTests {
+    @Test func fieldsFollowJournaldRules() {
+        let sink = JournaldSink(stats: LogStatistics())
+        let r = LogRecord(
+            time: 0, level: .error, message: "job failed", logger: "abm.jobs",
+            metadata: [("job_id", .string("abm_1")), ("event", .string("job_failed")), ("runbook", .string("https://runbooks/x")),
+                       ("9lives", .string("x")), ("priority", .string("spoof"))],
+            file: "Jobs/JobQueue.swift", function: "finish()", line: 42)
+        let fields = sink.fields(r)
+        #expect(fields.contains("MESSAGE=job failed"))
+        #expect(fields.contains("PRIORITY=3"))
+        #expect(fields.contains("SYSLOG_IDENTIFIER=abm"))
+        #expect(fields.contains("CODE_FILE=Jobs/JobQueue.swift") && fields.contains("CODE_LINE=42") && fields.contains("CODE_FUNC=finish()"))
+        #expect(fields.contains("JOB_ID=abm_1"))
+        #expect(fields.contains("MESSAGE_ID=\(LogEventCatalogue.messageID(for: "job_failed")!)"))
+        #expect(fields.contains("DOCUMENTATION=https://runbooks/x"))
+        #expect(fields.contains("F_9LIVES=x"))
+        #expect(fields.filter { $0.hasPrefix("PRIORITY=") } == ["PRIORITY=3"])
+    }
+
+    @Test func journalStreamMustNameStderr() {
+        var st = stat()
+        fstat(2, &st)
+        #expect(JournaldSink.stderrIsJournal(environment: ["JOURNAL_STREAM": "\(st.st_dev):\(st.st_ino)"]))
+        #expect(!JournaldSink.stderrIsJournal(environment: ["JOURNAL_STREAM": "\(st.st_dev):\(st.st_ino + 1)"]))
+        #expect(!JournaldSink.stderrIsJournal(environment: [:]))
+        #expect(!JournaldSink.stderrIsJournal(environment: ["JOURNAL_STREAM": "garbage"]))
+    }
+
+    @Test func messageIDsAreDistinct128BitIDs() {
+        let ids = Array(LogEventCatalogue.messageIDs.values)
+        #expect(Set(ids).count == ids.count)
+        #expect(ids.allSatisfy { $0.count == 32 && $0.allSatisfy(\.isHexDigit) })
+    }
+}

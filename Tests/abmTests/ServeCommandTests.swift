@@ -113,6 +113,29 @@ import Testing
         #expect(Date().timeIntervalSince(start) < 25)
     }
 
+    @Test func sighupReopensTheLogFile() async throws {
+        let dir = NSTemporaryDirectory() + "abm-serve-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let log = dir + "/logs/abm.log"
+        let server = try Server(dataDir: dir + "/data", env: ["ABM_LOG_FILE": log])
+        defer { _ = server.terminate() }
+        _ = try await server.request("GET", "/")
+        try await Task.sleep(for: .milliseconds(300))
+        try FileManager.default.moveItem(atPath: log, toPath: log + ".old")
+        kill(server.process.processIdentifier, SIGHUP)
+        try await Task.sleep(for: .milliseconds(300))
+        _ = try await server.request("GET", "/api/v1/health/live")
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(server.process.isRunning)
+        let old = String(decoding: FileManager.default.contents(atPath: log + ".old") ?? Data(), as: UTF8.self)
+        let new = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
+        #expect(old.contains(#""route":"/""#))
+        #expect(new.contains(#""route":"/api/v1/health/live""#))
+        #expect(new.contains(#""event":"reload""#))
+        let attrs = try FileManager.default.attributesOfItem(atPath: log)
+        #expect((attrs[.posixPermissions] as? Int) == 0o640)
+    }
+
     @Test func badConfigurationStopsWithAClearMessage() throws {
         let p = Process()
         p.executableURL = SimulateCommandTests.binary
