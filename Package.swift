@@ -75,7 +75,7 @@ let package = Package(
         // Measures the engine for benchmarks/engine.sh; not part of the service.
         .executableTarget(
             name: "abm-bench",
-            dependencies: ["Simulation"]
+            dependencies: ["Simulation", "Telemetry", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "SimulationTests",

@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import Simulation
+import Telemetry
 
 /// `abm-bench engine FILE [ITERATIONS]` and `abm-bench montecarlo FILE THREADS`: times the engine alone
 /// (parse and validation excluded) and prints one JSON line with the figures and the peak resident memory.
@@ -31,8 +33,31 @@ guard args.count >= 3 else {
     exit(64)
 }
 let clock = ContinuousClock()
-let request = load(args[2])
 var line: [String: Any] = ["file": (args[2] as NSString).lastPathComponent]
+if args[1] == "log" {
+    // abm-bench log DIR LINES THREADS: JSON lines through the service's handler into a rotating file.
+    let dir = args[2]
+    let total = args.count > 3 ? Int(args[3]) ?? 1_000_000 : 1_000_000
+    let threads = args.count > 4 ? Int(args[4]) ?? 2 : 2
+    try? FileManager.default.removeItem(atPath: dir)
+    let stats = LogStatistics()
+    let writer = RotatingFileWriter(path: dir + "/abm.log", policy: RotationPolicy(maxBytes: 10 * 1024 * 1024, backups: 50), stats: stats)
+    let handler = TelemetryLogHandler(label: "bench", sinks: [FileSink(writer: writer)], level: .init(.info), stats: stats)
+    let start = clock.now
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+        let logger = Logger(label: "bench") { _ in handler }
+        for i in 0..<(total / threads) {
+            logger.info("request completed", metadata: ["request_id": "r\(t)-\(i)", "route": "/api/v2/abm/simulate-sync", "status": .stringConvertible(200), "duration_ms": .stringConvertible(0.42)])
+        }
+    }
+    writer.close()
+    let seconds = seconds(clock.now - start)
+    line = ["case": "log", "lines": total, "threads": threads, "seconds": seconds, "lines_per_sec": Double(total) / seconds,
+            "rotations": stats.rotations, "dropped": stats.dropped, "peak_rss_mib": peakRSSMiB()]
+    print(String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
+    exit(0)
+}
+let request = load(args[2])
 switch args[1] {
 case "engine":
     let iterations = args.count > 3 ? Int(args[3]) ?? 5 : 5

@@ -19,10 +19,11 @@ import Testing
     @Test func flattensMetadataIntoSnakeCaseAndRedactsSecrets() {
         var out: [(key: String, value: LogValue)] = []
         MetadataFlattener.flatten(
-            ["hb.request.id": "x", "jobID": "j", "nested": ["innerKey": "v"], "Authorization": "Bearer s3cret", "count": .stringConvertible(3)],
+            ["hb.request.id": "skipped", "a.b.c": "x", "jobID": "j", "nested": ["innerKey": "v"], "Authorization": "Bearer s3cret", "count": .stringConvertible(3)],
             into: &out)
         let map = Dictionary(out.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-        #expect(map["hb_request_id"] == .string("x"))
+        #expect(map["a_b_c"] == .string("x"))
+        #expect(map["hb_request_id"] == nil)
         #expect(map["job_id"] == .string("j"))
         #expect(map["nested_inner_key"] == .string("v"))
         #expect(map["authorization"] == .string("[redacted]"))
@@ -214,5 +215,16 @@ import Testing
         let ids = Array(LogEventCatalogue.messageIDs.values)
         #expect(Set(ids).count == ids.count)
         #expect(ids.allSatisfy { $0.count == 32 && $0.allSatisfy(\.isHexDigit) })
+    }
+}
+
+@Suite struct LoggingDocumentationTests {
+    /// docs/logging.md lists every catalogued event with its MESSAGE_ID.
+    @Test func everyEventIsDocumented() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let doc = try String(contentsOf: root.appendingPathComponent("docs/logging.md"), encoding: .utf8)
+        for (event, id) in LogEventCatalogue.messageIDs {
+            #expect(doc.contains("| `\(event)` | `\(id)` |"), "docs/logging.md lacks \(event)")
+        }
     }
 }

@@ -60,7 +60,11 @@ final class PrivateJournald: @unchecked Sendable {
 
 @Suite(.serialized) struct JournaldTests {
     @Test(.enabled(if: PrivateJournald.available, "needs root and systemd-journald"))
-    func entriesCarryTheirFieldsAndPriority() throws {
+    func entriesCarryTheirFieldsAndPriority() async throws {
+        try await offPool { try Self.fieldsAndPriority() }
+    }
+
+    static func fieldsAndPriority() throws {
         let journald = try PrivateJournald()
         defer { journald.stop() }
         let binary = SimulateCommandTests.binary.path
@@ -91,7 +95,11 @@ final class PrivateJournald: @unchecked Sendable {
     }
 
     @Test(.enabled(if: PrivateJournald.available, "needs root and systemd-journald"))
-    func autoPicksJournaldOnlyWhenStderrIsTheJournal() throws {
+    func autoPicksJournaldOnlyWhenStderrIsTheJournal() async throws {
+        try await offPool { try Self.autoPicks() }
+    }
+
+    static func autoPicks() throws {
         let journald = try PrivateJournald()
         defer { journald.stop() }
         let binary = SimulateCommandTests.binary.path

@@ -14,7 +14,12 @@ import Testing
         var port = 0
         let dataDir: String
 
-        init(dataDir: String, env: [String: String] = [:]) throws {
+        /// Starts the server and waits (off the concurrency pool) until it reports its port.
+        static func start(dataDir: String, env: [String: String] = [:]) async throws -> Server {
+            try await offPool { try Server(dataDir: dataDir, env: env) }
+        }
+
+        private init(dataDir: String, env: [String: String] = [:]) throws {
             self.dataDir = dataDir
             process.executableURL = SimulateCommandTests.binary
             process.arguments = ["serve", "--port", "0", "--data-dir", dataDir, "--log-level", "info"]
@@ -56,16 +61,23 @@ import Testing
             return ((response as! HTTPURLResponse).statusCode, json)
         }
 
-        func kill9() {
+        func kill9() async throws {
             Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            let p = process
+            try await offPool { p.waitUntilExit() }
         }
 
-        func terminate() -> Int32 {
+        func terminate() async throws -> Int32 {
             process.terminate()
-            process.waitUntilExit()
-            return process.terminationStatus
+            let p = process
+            return try await offPool {
+                p.waitUntilExit()
+                return p.terminationStatus
+            }
         }
+
+        /// For `defer`: stops the server without waiting.
+        func stop() { if process.isRunning { process.terminate() } }
     }
 
     static func body(seed: Int, horizon: Int = 60, agents: Int = 1000) -> String {
@@ -75,7 +87,7 @@ import Testing
     @Test func servesAndSurvivesKill9() async throws {
         let dir = NSTemporaryDirectory() + "abm-serve-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let first = try Server(dataDir: dir, env: ["ABM_MAX_CONCURRENT_JOBS": "1"])
+        let first = try await Server.start(dataDir: dir, env: ["ABM_MAX_CONCURRENT_JOBS": "1"])
         let (status, root) = try await first.request("GET", "/")
         #expect(status == 200 && root["message"] as? String == "Vesting Simulator API")
         var ids: [String] = []
@@ -84,10 +96,10 @@ import Testing
             #expect(s == 200)
             ids.append(json["job_id"] as? String ?? "")
         }
-        first.kill9()
+        try await first.kill9()
         // Same data directory, new process: every accepted job completes, with the result a fresh sync run gives.
-        let second = try Server(dataDir: dir)
-        defer { _ = second.terminate() }
+        let second = try await Server.start(dataDir: dir)
+        defer { second.stop() }
         for (i, id) in ids.enumerated() {
             var state = ""
             for _ in 0..<3000 where state != "completed" {
@@ -106,10 +118,10 @@ import Testing
     @Test func sigtermExitsCleanly() async throws {
         let dir = NSTemporaryDirectory() + "abm-serve-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let server = try Server(dataDir: dir)
+        let server = try await Server.start(dataDir: dir)
         #expect(try await server.request("GET", "/api/v1/health/ready").0 == 200)
         let start = Date()
-        #expect(server.terminate() == 0)
+        #expect(try await server.terminate() == 0)
         #expect(Date().timeIntervalSince(start) < 25)
     }
 
@@ -117,8 +129,8 @@ import Testing
         let dir = NSTemporaryDirectory() + "abm-serve-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let log = dir + "/logs/abm.log"
-        let server = try Server(dataDir: dir + "/data", env: ["ABM_LOG_FILE": log])
-        defer { _ = server.terminate() }
+        let server = try await Server.start(dataDir: dir + "/data", env: ["ABM_LOG_FILE": log])
+        defer { server.stop() }
         _ = try await server.request("GET", "/")
         try await Task.sleep(for: .milliseconds(300))
         try FileManager.default.moveItem(atPath: log, toPath: log + ".old")
@@ -136,7 +148,11 @@ import Testing
         #expect((attrs[.posixPermissions] as? Int) == 0o640)
     }
 
-    @Test func badConfigurationStopsWithAClearMessage() throws {
+    @Test func badConfigurationStopsWithAClearMessage() async throws {
+        try await offPool { try Self.badConfiguration() }
+    }
+
+    static func badConfiguration() throws {
         let p = Process()
         p.executableURL = SimulateCommandTests.binary
         p.arguments = ["serve"]

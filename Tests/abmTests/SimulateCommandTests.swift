@@ -14,17 +14,21 @@ import Testing
         return root.appendingPathComponent(".build/debug/abm")
     }
 
-    struct Output {
+    struct Output: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
     }
 
-    func abm(_ args: [String], stdin: String? = nil) throws -> Output {
+    func abm(_ args: [String], stdin: String? = nil) async throws -> Output {
+        try await offPool { try Self.runBlocking(args, stdin: stdin) }
+    }
+
+    static func runBlocking(_ args: [String], stdin: String? = nil) throws -> Output {
         let p = Process()
-        p.executableURL = Self.binary
+        p.executableURL = binary
         p.arguments = args
-        p.currentDirectoryURL = Self.root
+        p.currentDirectoryURL = root
         let out = Pipe()
         let err = Pipe()
         let input = Pipe()
@@ -44,18 +48,18 @@ import Testing
         try #require(try JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])
     }
 
-    @Test func simulatesAnExampleFile() throws {
-        let r = try abm(["simulate", "examples/abm-small.json"])
+    @Test func simulatesAnExampleFile() async throws {
+        let r = try await abm(["simulate", "examples/abm-small.json"])
         #expect(r.status == 0)
         let body = try json(r.stdout)
         #expect((body["global_metrics"] as? [Any])?.count == 12)
         #expect(body["seed"] as? Int == 42)
     }
 
-    @Test func readsStandardInputAndIsDeterministic() throws {
+    @Test func readsStandardInputAndIsDeterministic() async throws {
         let text = try String(contentsOf: Self.root.appendingPathComponent("examples/abm-small.json"), encoding: .utf8)
-        let a = try abm(["simulate", "-"], stdin: text)
-        let b = try abm(["simulate", "examples/abm-small.json"])
+        let a = try await abm(["simulate", "-"], stdin: text)
+        let b = try await abm(["simulate", "examples/abm-small.json"])
         func strip(_ s: String) -> String {
             s.replacingOccurrences(of: #""execution_time_seconds":[0-9.e-]+"#, with: "", options: .regularExpression)
         }
@@ -63,51 +67,51 @@ import Testing
         #expect(strip(a.stdout) == strip(b.stdout))
     }
 
-    @Test func invalidInputListsEveryProblemAndExitsTwo() throws {
-        let r = try abm(["simulate", "-"], stdin: #"{"token": {"name": "", "total_supply": -1}, "buckets": []}"#)
+    @Test func invalidInputListsEveryProblemAndExitsTwo() async throws {
+        let r = try await abm(["simulate", "-"], stdin: #"{"token": {"name": "", "total_supply": -1}, "buckets": []}"#)
         #expect(r.status == 2)
         #expect(r.stdout.isEmpty)
         for path in ["token.name", "token.total_supply", "token.start_date", "token.horizon_months", "buckets"] {
             #expect(r.stderr.contains("  \(path): "), "missing \(path) in \(r.stderr)")
         }
-        let garbage = try abm(["simulate", "-"], stdin: "{not json")
+        let garbage = try await abm(["simulate", "-"], stdin: "{not json")
         #expect(garbage.status == 2)
         #expect(garbage.stderr.contains("JSON decode error"))
         #expect(!garbage.stderr.contains("Fatal error"))
     }
 
-    @Test func missingFileExitsOne() throws {
-        let r = try abm(["simulate", "/nonexistent/request.json"])
+    @Test func missingFileExitsOne() async throws {
+        let r = try await abm(["simulate", "/nonexistent/request.json"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("cannot read"))
     }
 
-    @Test func summaryIsHumanReadable() throws {
-        let r = try abm(["simulate", "--summary", "examples/abm-small.json"])
+    @Test func summaryIsHumanReadable() async throws {
+        let r = try await abm(["simulate", "--summary", "examples/abm-small.json"])
         #expect(r.status == 0)
         #expect(r.stdout.hasPrefix("ABM simulation: 12 months, 100 agents in 2 cohorts, seed 42"))
         #expect(r.stdout.contains("final price"))
     }
 
-    @Test func detectsV1Requests() throws {
-        let r = try abm(["simulate", "examples/v1-tier1.json"])
+    @Test func detectsV1Requests() async throws {
+        let r = try await abm(["simulate", "examples/v1-tier1.json"])
         #expect(r.status == 0)
         let body = try json(r.stdout)
         #expect(body["status"] as? String == "success")
-        let forced = try abm(["simulate", "--v2", "examples/v1-tier1.json"])
+        let forced = try await abm(["simulate", "--v2", "examples/v1-tier1.json"])
         #expect(forced.status == 2)
     }
 
-    @Test func runsMonteCarloWithProgress() throws {
-        let r = try abm(["simulate", "--monte-carlo", "--progress", "examples/abm-monte-carlo.json"])
+    @Test func runsMonteCarloWithProgress() async throws {
+        let r = try await abm(["simulate", "--monte-carlo", "--progress", "examples/abm-monte-carlo.json"])
         #expect(r.status == 0)
         let body = try json(r.stdout)
         #expect((body["trials"] as? [Any])?.count == 50)
         #expect(r.stderr.contains("trial 50/50"))
     }
 
-    @Test func seedOverrideIsEchoed() throws {
-        let r = try abm(["simulate", "--seed", "9", "examples/abm-small.json"])
+    @Test func seedOverrideIsEchoed() async throws {
+        let r = try await abm(["simulate", "--seed", "9", "examples/abm-small.json"])
         #expect(try json(r.stdout)["seed"] as? Int == 9)
     }
 }

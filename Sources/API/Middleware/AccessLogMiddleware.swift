@@ -16,7 +16,7 @@ struct AccessLogMiddleware: RouterMiddleware {
         let route = MetricsMiddleware.routeLabel(context)
         var metadata: Logger.Metadata = [
             "method": .string(request.method.rawValue), "route": .string(route),
-            "status": .stringConvertible(response.status.code), "duration_ms": .stringConvertible((ms * 1000).rounded() / 1000),
+            "status": .stringConvertible(Int(response.status.code)), "duration_ms": .stringConvertible((ms * 1000).rounded() / 1000),
             "client": .string(context.clientAddress),
         ]
         if let bytesIn = request.headers[.contentLength].flatMap({ Int($0) }) { metadata["bytes_in"] = .stringConvertible(bytesIn) }

@@ -5,6 +5,7 @@ import Hummingbird
 import Jobs
 import Synchronization
 
+
 /// HTTP metrics through swift-metrics: requests by method, route template and status; duration; in-flight;
 /// request and response sizes. Every 5xx is also an error event (logged with its type and a stable
 /// fingerprint, and counted in `abm_errors_total`). Route labels are templates, never raw paths.
@@ -12,10 +13,48 @@ struct MetricsMiddleware: RouterMiddleware {
     typealias Context = ABMRequestContext
     let factory: any MetricsFactory
     let inFlight: Meter
+    let handles: HandleCache
 
     init(factory: any MetricsFactory) {
         self.factory = factory
         self.inFlight = Meter(label: "abm_http_requests_in_flight", factory: factory)
+        self.handles = HandleCache(factory: factory)
+    }
+
+    /// Metric handles per (method, route) and per status, made once: creating them goes through the
+    /// registry's lock and label hashing, which would otherwise cost more than the request itself.
+    final class HandleCache: Sendable {
+        struct Route {
+            let duration: CoreMetrics.Timer
+            let requestSize: Recorder
+            let responseSize: Recorder
+            var counters: [Int: Counter] = [:]
+        }
+        let factory: any MetricsFactory
+        private let routes = Mutex<[String: Route]>([:])
+
+        init(factory: any MetricsFactory) { self.factory = factory }
+
+        func get(method: String, route: String, status: Int) -> (Counter, CoreMetrics.Timer, Recorder, Recorder) {
+            let key = method + " " + route
+            return routes.withLock { map in
+                var r = map[key] ?? Route(
+                    duration: CoreMetrics.Timer(label: "abm_http_request_duration_seconds", dimensions: [("method", method), ("route", route)], factory: factory),
+                    requestSize: Recorder(label: "abm_http_request_size_bytes", dimensions: [("method", method), ("route", route)], factory: factory),
+                    responseSize: Recorder(label: "abm_http_response_size_bytes", dimensions: [("method", method), ("route", route)], factory: factory))
+                let counter: Counter
+                if let c = r.counters[status] {
+                    counter = c
+                } else {
+                    counter = Counter(
+                        label: "abm_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))], factory: factory)
+                    r.counters[status] = counter
+                    map[key] = r
+                }
+                if map[key] == nil { map[key] = r }
+                return (counter, r.duration, r.requestSize, r.responseSize)
+            }
+        }
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -27,19 +66,12 @@ struct MetricsMiddleware: RouterMiddleware {
         response.headers[ErrorMiddleware.errorTypeHeader] = nil
         let route = Self.routeLabel(context)
         let method = request.method.rawValue
-        Counter(
-            label: "abm_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(response.status.code))],
-            factory: factory
-        ).increment()
+        let (counter, duration, requestSize, responseSize) = handles.get(method: method, route: route, status: Int(response.status.code))
+        counter.increment()
         let elapsed = ContinuousClock.now - start
-        Timer(label: "abm_http_request_duration_seconds", dimensions: [("method", method), ("route", route)], factory: factory)
-            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }) {
-            Recorder(label: "abm_http_request_size_bytes", dimensions: [("method", method), ("route", route)], factory: factory).record(length)
-        }
-        if let length = response.body.contentLength {
-            Recorder(label: "abm_http_response_size_bytes", dimensions: [("method", method), ("route", route)], factory: factory).record(length)
-        }
+        duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }) { requestSize.record(length) }
+        if let length = response.body.contentLength { responseSize.record(length) }
         if response.status.code >= 500 {
             let type = errorType ?? "HTTP\(response.status.code)"
             Counter(label: "abm_errors_total", dimensions: [("source", "http"), ("type", type)], factory: factory).increment()

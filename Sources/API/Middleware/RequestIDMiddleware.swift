@@ -15,10 +15,19 @@ struct RequestIDMiddleware: RouterMiddleware {
             }
     }
 
+    /// 128 random bits as 32 hex digits (two draws from the system generator).
     static func generate() -> String {
         var g = SystemRandomNumberGenerator()
         let hex = Array("0123456789abcdef".utf8)
-        return String(decoding: (0..<32).map { _ in hex[Int(g.next() % 16)] }, as: UTF8.self)
+        var out = [UInt8](repeating: 0, count: 32)
+        for half in 0..<2 {
+            var v = g.next()
+            for k in 0..<16 {
+                out[half * 16 + k] = hex[Int(v & 15)]
+                v >>= 4
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -61,6 +61,9 @@ public final class EventLoopMonitor: Service, Sendable {
         }
     }
 
+    /// Probes sent and not yet run.
+    public var pendingProbes: Int { state.withLock { $0.outstanding.count } }
+
     /// When every loop last answered its probe.
     public var lastProgress: ContinuousClock.Instant { state.withLock { $0.lastProgress } }
 

@@ -2,12 +2,8 @@ import Foundation
 import Logging
 
 /// One JSON object per line: `ts` (RFC 3339, UTC, microseconds), `level`, `msg`, `logger`, then the
-/// metadata in key order. The date prefix is cached per second, so formatting stays cheap.
-public final class JSONLineFormatter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cachedSecond: Int64 = .min
-    private var cachedPrefix: [UInt8] = []
-
+/// metadata in key order. Pure byte appends, so many threads can format at once.
+public final class JSONLineFormatter: Sendable {
     public init() {}
 
     public func format(_ r: LogRecord) -> [UInt8] {
@@ -41,30 +37,44 @@ public final class JSONLineFormatter: @unchecked Sendable {
         return out
     }
 
+    /// RFC 3339 from the epoch with integer arithmetic only (no locale, no lock, no allocation).
     private func appendTimestamp(_ t: TimeInterval, _ out: inout [UInt8]) {
         let second = Int64(t.rounded(.down))
-        var micros = Int((t - Double(second)) * 1_000_000)
-        micros = min(max(micros, 0), 999_999)
-        lock.lock()
-        if second != cachedSecond {
-            var tm = tm()
-            var s = time_t(second)
-            gmtime_r(&s, &tm)
-            cachedPrefix = Array(
-                String(
-                    format: "%04d-%02d-%02dT%02d:%02d:%02d.", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday),
-                    Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec)
-                ).utf8)
-            cachedSecond = second
+        let micros = min(max(Int64((t - Double(second)) * 1_000_000), 0), 999_999)
+        var days = second >= 0 ? second / 86400 : (second - 86399) / 86400
+        let secs = second - days * 86400
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let doe = days - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func digits(_ v: Int64, _ n: Int) {
+            var buf = [UInt8](repeating: 0x30, count: n)
+            var x = v
+            for k in (0..<n).reversed() {
+                buf[k] = UInt8(0x30 + x % 10)
+                x /= 10
+            }
+            out.append(contentsOf: buf)
         }
-        out.append(contentsOf: cachedPrefix)
-        lock.unlock()
-        var digits = [UInt8](repeating: 0x30, count: 6)
-        for i in (0..<6).reversed() {
-            digits[i] = UInt8(0x30 + micros % 10)
-            micros /= 10
-        }
-        out.append(contentsOf: digits)
+        digits(y, 4)
+        out.append(UInt8(ascii: "-"))
+        digits(m, 2)
+        out.append(UInt8(ascii: "-"))
+        digits(d, 2)
+        out.append(UInt8(ascii: "T"))
+        digits(secs / 3600, 2)
+        out.append(UInt8(ascii: ":"))
+        digits(secs / 60 % 60, 2)
+        out.append(UInt8(ascii: ":"))
+        digits(secs % 60, 2)
+        out.append(UInt8(ascii: "."))
+        digits(micros, 6)
         out.append(UInt8(ascii: "Z"))
     }
 

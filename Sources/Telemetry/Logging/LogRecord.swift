@@ -52,6 +52,12 @@ enum MetadataFlattener {
 
     /// `hb.request.id` -> `hb_request_id`, `requestID` -> `request_id`.
     static func snakeCase(_ key: String) -> String {
+        // Fast path: lower-case ASCII keys with `_` or `.` separators (byte-level, no Character properties).
+        if !key.isEmpty, key.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2E }),
+            key.utf8.last != 0x5F, key.utf8.last != 0x2E
+        {
+            return key.utf8.contains(0x2E) ? String(decoding: key.utf8.map { $0 == 0x2E ? 0x5F : $0 }, as: UTF8.self) : key
+        }
         var out = ""
         var previousLower = false
         for ch in key {
@@ -71,8 +77,12 @@ enum MetadataFlattener {
         return out.isEmpty ? "field" : out
     }
 
+    /// Hummingbird's own request id; the service logs `request_id` instead.
+    static let skippedKeys: Set<String> = ["hb.request.id"]
+
     static func flatten(_ metadata: Logger.Metadata, into out: inout [(key: String, value: LogValue)], prefix: String = "") {
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+            if prefix.isEmpty && skippedKeys.contains(key) { continue }
             let name = snakeCase(prefix.isEmpty ? key : prefix + "_" + key)
             if secretKeys.contains(name) {
                 out.append((name, .string("[redacted]")))
@@ -81,10 +91,15 @@ enum MetadataFlattener {
             switch value {
             case .string(let s): out.append((name, .string(s)))
             case .stringConvertible(let c):
-                switch c {
-                case let i as any BinaryInteger: out.append((name, .number("\(i)")))
-                case let d as Double where d.isFinite: out.append((name, .number("\(d)")))
-                default: out.append((name, .string(c.description)))
+                // Concrete casts first: they are much cheaper than an existential one.
+                if let i = c as? Int {
+                    out.append((name, .number(String(i))))
+                } else if let d = c as? Double {
+                    out.append((name, d.isFinite ? .number(d.description) : .string(d.description)))
+                } else if let i = c as? any BinaryInteger {
+                    out.append((name, .number("\(i)")))
+                } else {
+                    out.append((name, .string(c.description)))
                 }
             case .dictionary(let d): flatten(d, into: &out, prefix: name)
             case .array(let a): out.append((name, .list(a.map { $0.description })))

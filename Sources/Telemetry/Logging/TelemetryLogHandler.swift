@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Logging
 import Synchronization
 
@@ -46,12 +49,16 @@ public struct TelemetryLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        if let extra = event.metadata, !extra.isEmpty {
+            if merged.isEmpty { merged = extra } else { merged.merge(extra) { _, new in new } }
+        }
         var flat: [(key: String, value: LogValue)] = []
         flat.reserveCapacity(merged.count)
         MetadataFlattener.flatten(merged, into: &flat)
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
         let record = LogRecord(
-            time: Date().timeIntervalSince1970, level: event.level, message: event.message.description, logger: label,
+            time: Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9, level: event.level, message: event.message.description, logger: label,
             metadata: flat, file: event.file, function: event.function, line: event.line)
         stats.line(event.level)
         var json: [UInt8]?
