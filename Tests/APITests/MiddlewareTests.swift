@@ -184,3 +184,37 @@ import Testing
         }
     }
 }
+
+/// The rest of spec 11.10 and 11.8.
+@Suite struct RemainingOriginalTests {
+    @Test func hugeAndOddRequests() async throws {
+        try await withApp({ $0.rateLimitEnabled = false }) { client in
+            // 11.10.5: 10,000 buckets.
+            let many = (0..<10_000).map { #"{"bucket": "B\#($0)", "allocation": 0.001, "tge_unlock_pct": 0, "cliff_months": 0, "vesting_months": 1}"# }
+            let r5 = try await client.call(.post, "/api/v1/simulate", json: v1Body(buckets: "[\(many.joined(separator: ","))]"))
+            #expect([413, 422].contains(r5.status.code))
+            // 11.10.6: 100 buckets of 1e10 tokens, horizon 120.
+            let big = (0..<100).map { #"{"bucket": "B\#($0)", "allocation": 10000000000, "tge_unlock_pct": 10, "cliff_months": 1, "vesting_months": 12}"# }
+            let r6 = try await client.call(.post, "/api/v1/simulate", json: v1Body(horizon: 120, supply: "1000000000000", mode: "tokens", buckets: "[\(big.joined(separator: ","))]"))
+            #expect([200, 413, 422].contains(r6.status.code))
+            // 11.10.18: a 10,000-character query string; 11.10.19: URL-encoded special characters.
+            let q = try await client.call(.get, "/api/v1/health/live?x=" + String(repeating: "a", count: 10_000))
+            #expect([200, 400, 414].contains(q.status.code))
+            let special = try await client.call(.get, "/api/v1/health/live?q=%3Cscript%3E%20%26%20%22quotes%22%20%F0%9F%98%80")
+            #expect([200, 400, 404].contains(special.status.code))
+        }
+    }
+
+    @Test func engineFromConfig() throws {
+        // 11.8.1 and 11.8.2.
+        let three = (0..<3).map { #"{"bucket": "C\#($0)", "allocation": 30, "tge_unlock_pct": 20, "cliff_months": \#($0), "vesting_months": 8}"# }
+        let r = try ABMSimulation.run(try ABMRequestDecoder.decode(bytes: Array(abmBody(horizon: 12, buckets: "[\(three.joined(separator: ","))]", abm: #""agents_per_cohort": 10, "seed": 42"#).utf8)).get())
+        #expect(r.globalMetrics.count == 12)
+        #expect(Set(r.globalMetrics.map(\.price)).count > 1)
+        #expect(r.globalMetrics.last!.circulatingSupply > r.globalMetrics.first!.circulatingSupply)
+        #expect(r.summary.totalTokensSold > 0)
+        let two = (0..<2).map { #"{"bucket": "D\#($0)", "allocation": 50, "tge_unlock_pct": 0, "cliff_months": 0, "vesting_months": 6}"# }
+        let r2 = try ABMSimulation.run(try ABMRequestDecoder.decode(bytes: Array(abmBody(buckets: "[\(two.joined(separator: ","))]", abm: #""agents_per_cohort": 20"#).utf8)).get())
+        #expect(r2.globalMetrics.count == 6 && r2.numAgents == 40)
+    }
+}

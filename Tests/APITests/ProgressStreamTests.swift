@@ -90,6 +90,12 @@ import Testing
             let events = ProgressStreamTests.parse(try await client.call(.get, "/api/v2/abm/jobs/\(id)/stream").body)
             #expect(events.last?.data["type"] == "done")
             #expect(try await client.call(.get, "/nope").status == .notFound)
+            // Telemetry over the socket too.
+            let metrics = try await client.call(.get, "/metrics")
+            #expect(metrics.body.contains(#"abm_http_requests_total{method="GET",route="/",status="200"} 1"#))
+            let health = try await client.call(.get, "/health")
+            #expect(health.headers[.contentType] == "application/health+json")
+            #expect(["pass", "warn"].contains(health.json["status"]?.stringValue ?? ""))
         }
     }
 }
