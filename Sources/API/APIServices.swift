@@ -35,6 +35,31 @@ struct APIServices: Sendable {
         }
     }
 
+    /// The `config` object of a `{"config": {...}}` body, or the 422 the original gave (`issueType` is what a
+    /// non-object `config` is reported as: `dict_type` for v1, `model_attributes_type` for v2).
+    func configObject(_ body: JSONValue, issueType: String) throws -> JSONObject {
+        guard case .object(let root) = body else {
+            let issue =
+                body == .null
+                ? ValidationIssue(type: "missing", loc: [], msg: "Field required", input: .null)
+                : ValidationIssue(
+                    type: "model_attributes_type", loc: [], msg: "Input should be a valid dictionary or object to extract fields from",
+                    input: body)
+            throw APIError.validation(ValidationFailure([issue]))
+        }
+        guard let config = root["config"] else {
+            throw APIError.validation(
+                ValidationFailure([ValidationIssue(type: "missing", loc: [.key("config")], msg: "Field required", input: body)]))
+        }
+        guard case .object(let object) = config else {
+            let msg =
+                issueType == "dict_type"
+                ? "Input should be a valid dictionary" : "Input should be a valid dictionary or object to extract fields from"
+            throw APIError.validation(ValidationFailure([ValidationIssue(type: issueType, loc: [.key("config")], msg: msg, input: config)]))
+        }
+        return object
+    }
+
     func queue() throws -> JobQueue {
         guard let jobs else { throw APIError.detail(.serviceUnavailable, "Job queue not initialized") }
         return jobs

@@ -38,21 +38,8 @@ struct ABMRoutes {
     /// and `abm`/`cohort_profiles`/`monte_carlo` stay 422 as in the original; every problem with token and
     /// bucket values is an entry of `errors`. The original's own checks keep their wording.
     func validate(_ body: JSONValue) throws -> Response {
-        guard case .object(let root) = body else {
-            throw APIError.validation(ValidationFailure([V1Routes.notAnObject(body, loc: [])]))
-        }
-        guard let configValue = root["config"] else {
-            throw APIError.validation(
-                ValidationFailure([ValidationIssue(type: "missing", loc: [.key("config")], msg: "Field required", input: body)]))
-        }
-        guard case .object(let config) = configValue else {
-            throw APIError.validation(
-                ValidationFailure([
-                    ValidationIssue(
-                        type: "model_attributes_type", loc: [.key("config")],
-                        msg: "Input should be a valid dictionary or object to extract fields from", input: configValue)
-                ]))
-        }
+        let config = try services.configObject(body, issueType: "model_attributes_type")
+        let configValue = JSONValue.object(config)
         var schema: [ValidationIssue] = []
         if config["token"]?.objectValue == nil {
             schema.append(

@@ -28,30 +28,8 @@ struct V1Routes {
             return Response.json(result.responseJSON(executionTimeMs: ms))
         }
         router.post("/api/v1/config/validate") { request, _ in
-            let body = try await services.jsonBody(request)
-            guard case .object(let root) = body else {
-                throw APIError.validation(ValidationFailure([Self.notAnObject(body, loc: [])]))
-            }
-            guard let config = root["config"] else {
-                throw APIError.validation(
-                    ValidationFailure([ValidationIssue(type: "missing", loc: [.key("config")], msg: "Field required", input: body)]))
-            }
-            guard case .object(let object) = config else {
-                throw APIError.validation(
-                    ValidationFailure([
-                        ValidationIssue(
-                            type: "dict_type", loc: [.key("config")], msg: "Input should be a valid dictionary", input: config)
-                    ]))
-            }
+            let object = try services.configObject(try await services.jsonBody(request), issueType: "dict_type")
             return Response.json(V1Validator.validate(object).json)
         }
-    }
-
-    static func notAnObject(_ v: JSONValue, loc: [ValidationIssue.PathComponent]) -> ValidationIssue {
-        v == .null
-            ? ValidationIssue(type: "missing", loc: loc, msg: "Field required", input: .null)
-            : ValidationIssue(
-                type: "model_attributes_type", loc: loc,
-                msg: "Input should be a valid dictionary or object to extract fields from", input: v)
     }
 }
