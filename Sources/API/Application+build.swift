@@ -38,10 +38,11 @@ public func buildApplication(
             address: .hostname(configuration.host, port: configuration.port), serverName: "abm-service"),
         services: [queue, telemetry.eventLoops],
         onServerRunning: { channel in
+            telemetry.listening.set()
             logger.info(
                 "listening",
                 metadata: [
-                    "event": "ready", "address": "\(channel.localAddress?.description ?? "?")", "port": "\(channel.localAddress?.port ?? 0)",
+                    "address": "\(channel.localAddress?.description ?? "?")", "port": "\(channel.localAddress?.port ?? 0)",
                 ])
         },
         logger: logger

@@ -24,6 +24,10 @@ enum ServiceChecks {
 
     static func register(queue: JobQueue, configuration: ServiceConfiguration, telemetry: TelemetryBundle) {
         telemetry.exporter.register(JobsCollector(queue: queue))
+        telemetry.setStatusProvider {
+            let s = await queue.stats()
+            return "serving; jobs: \(s.counts[.running]) running, \(s.counts[.pending]) queued"
+        }
         let health = telemetry.health
         let drain = telemetry.drain
         health.register(

@@ -13,6 +13,17 @@ public struct TelemetryBundle: Sendable {
     public let drain: DrainState
     public let logging: LoggingRuntime?
     public let version: String
+    /// Set once the HTTP listener is bound and accepting.
+    public let listening = OnceFlag()
+    private let statusProvider = MutexBox<(@Sendable () async -> String)?>(nil)
+
+    /// The service's one-line status (systemd's STATUS=), provided at the composition root.
+    public func setStatusProvider(_ f: @escaping @Sendable () async -> String) { statusProvider.mutate { $0 = f } }
+
+    public func statusLine() async -> String {
+        let base = await statusProvider.value?() ?? "serving"
+        return drain.isDraining ? "draining; " + base : base
+    }
 
     /// `logging` is the process's logging runtime, when the executable set one up (its statistics become
     /// metrics).

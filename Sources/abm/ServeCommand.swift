@@ -58,13 +58,28 @@ struct ServeCommand: AsyncParsableCommand {
                 "event": "startup", "version": "\(ABMVersion.current)", "host": "\(configuration.host)", "port": "\(configuration.port)",
                 "data_dir": "\(configuration.dataDirectory)", "log_destinations": "\(logging.destinations.joined(separator: ","))",
             ])
-        let reload = ReloadService(logger: logger)
-        reload.add("reopen-logs") { logging.reopen() }
         let app = await buildApplication(configuration: configuration, logger: logger, telemetry: telemetry)
+        let systemd = SystemdService(
+            notifier: SystemdNotifier(), telemetry: telemetry,
+            inputs: .init(
+                ready: {
+                    guard telemetry.listening.isSet else { return false }
+                    return await telemetry.health.report(.startup).status != .fail
+                },
+                status: { await telemetry.statusLine() }),
+            logger: logger)
+        let reload = ReloadService(logger: logger)
+        reload.before { systemd.reloading() }
+        reload.add("log-level") { Self.reloadLogLevel(logging: logging, logger: logger) }
+        reload.add("reopen-logs") { logging.reopen() }
+        reload.after { systemd.reloaded() }
         telemetry.drain.onDrain { logger.info("shutting down", metadata: ["event": "shutdown"]) }
         // Last in the group, so the first to hear of a shutdown: readiness turns false before anything stops.
         var group = ServiceGroupConfiguration(
-            services: [.init(service: reload), .init(service: app), .init(service: DrainSignalService(state: telemetry.drain))],
+            services: [
+                .init(service: systemd), .init(service: reload), .init(service: app),
+                .init(service: DrainSignalService(state: telemetry.drain)),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeoutSeconds)
         group.maximumCancellationDuration = .seconds(5)
@@ -84,6 +99,27 @@ extension ServiceConfiguration.LogLevelName {
         case .warning: return .warning
         case .error: return .error
         case .critical: return .critical
+        }
+    }
+}
+
+extension ServeCommand {
+    /// SIGHUP re-reads `LOG_LEVEL` from `ABM_ENV_FILE` (the unit's environment file); an invalid value keeps
+    /// the current level and says why.
+    static func reloadLogLevel(logging: LoggingRuntime, logger: Logger) {
+        guard let path = ProcessInfo.processInfo.environment["ABM_ENV_FILE"] else { return }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            logger.warning("reload: cannot read the environment file; keeping the current settings", metadata: ["path": "\(path)"])
+            return
+        }
+        let values = EnvironmentFile.parse(text)
+        guard let raw = values["LOG_LEVEL"] else { return }
+        switch ServiceConfiguration.load(environment: ["LOG_LEVEL": raw]) {
+        case .success(let c):
+            logging.level.level = c.logLevel.swiftLogLevel
+            logger.info("reload: log level applied", metadata: ["log_level": "\(raw)"])
+        case .failure(let e):
+            logger.error("reload: invalid LOG_LEVEL kept the current level", metadata: ["error": "\(e.problems.map(\.description).joined(separator: "; "))"])
         }
     }
 }

@@ -39,8 +39,8 @@ import Testing
                 let data = errPipe.fileHandleForReading.availableData
                 if data.isEmpty { break }
                 buffer += String(decoding: data, as: UTF8.self)
-                // Log lines are JSON; the listener announces itself with "event":"ready" and its port.
-                for line in buffer.split(separator: "\n") where line.contains(#""event":"ready""#) {
+                // Log lines are JSON; the listener announces itself ("msg":"listening") with its port.
+                for line in buffer.split(separator: "\n") where line.contains(#""msg":"listening""#) {
                     if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
                         port = Int("\(object["port"] ?? "")") ?? 0
                     }

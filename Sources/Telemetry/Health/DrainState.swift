@@ -30,3 +30,11 @@ public struct DrainSignalService: Service {
         state.begin()
     }
 }
+
+/// A flag that is set once and never cleared (for example: the listener is bound).
+public final class OnceFlag: Sendable {
+    private let value = Atomic(false)
+    public init() {}
+    public var isSet: Bool { value.load(ordering: .acquiring) }
+    public func set() { value.store(true, ordering: .releasing) }
+}

@@ -51,6 +51,7 @@ public enum MetricCatalogue {
     public static let scrapeDuration = "abm_metrics_scrape_duration_seconds"
     public static let collectorFailures = "abm_metrics_collector_failures_total"
     public static let eventLoopLag = "abm_event_loop_lag_seconds"
+    public static let watchdogSkipped = "abm_watchdog_pings_skipped_total"
 
     public static let entries: [Entry] = [
         e(processCPUSeconds, .counter, [], "Total user and system CPU time spent in seconds."),
@@ -85,6 +86,7 @@ public enum MetricCatalogue {
         e(scrapeDuration, .gauge, [], "Duration of the previous /metrics scrape in seconds."),
         e(collectorFailures, .counter, ["collector", "reason"], "Metrics collectors skipped during a scrape, by collector and reason (error, timeout)."),
         e(eventLoopLag, .gauge, [], "Largest recent delay, in seconds, before an event loop ran a scheduled probe."),
+        e(watchdogSkipped, .counter, [], "systemd watchdog pings withheld because liveness failed or the service made no progress."),
     ]
 
     public static func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }

@@ -28,12 +28,12 @@ public struct ProcessCollector: MetricsCollector {
         func f(_ n: Int) -> Double { Double(fields[n - 3]) ?? 0 }
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         let page = Double(sysconf(Int32(_SC_PAGESIZE)))
-        var bootTime = 0.0
-        if let s = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-            let line = s.split(separator: "\n").first(where: { $0.hasPrefix("btime ") })
-        {
-            bootTime = Double(line.split(separator: " ")[1]) ?? 0
-        }
+        // Boot time from the clocks rather than /proc/stat, which a hardened unit (ProcSubset=pid) hides.
+        var real = timespec()
+        var boot = timespec()
+        clock_gettime(CLOCK_REALTIME, &real)
+        clock_gettime(CLOCK_BOOTTIME, &boot)
+        let bootTime = (Double(real.tv_sec) + Double(real.tv_nsec) / 1e9) - (Double(boot.tv_sec) + Double(boot.tv_nsec) / 1e9)
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
         var limit = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)

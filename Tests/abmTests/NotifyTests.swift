@@ -1,0 +1,129 @@
+import Dispatch
+import Foundation
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A service manager's end of sd_notify: a real unix datagram socket (a path, or an abstract name).
+final class NotifySocket: @unchecked Sendable {
+    let fd: Int32
+    let address: String
+    private let messages = Mutex<[(Date, String)]>([])
+    private let reader = DispatchQueue(label: "notify-reader")
+
+    init(abstract: Bool) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        let name = "abm-notify-\(UUID().uuidString.prefix(8))"
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes: [UInt8]
+        if abstract {
+            address = "@" + name
+            pathBytes = [0] + Array(name.utf8)
+        } else {
+            address = NSTemporaryDirectory() + name + ".sock"
+            pathBytes = Array(address.utf8)
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in pathBytes.enumerated() { raw[i] = b }
+        }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + pathBytes.count)
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard rc == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "bind failed: \(errno)"]) }
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        reader.async { [self] in
+            var buf = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = recv(fd, &buf, buf.count, 0)
+                if n > 0 { messages.withLock { $0.append((Date(), String(decoding: buf[0..<n], as: UTF8.self))) } }
+                if n < 0 && errno != EAGAIN && errno != EINTR { return }
+            }
+        }
+    }
+
+    var all: [(Date, String)] { messages.withLock { $0 } }
+
+    func waitFor(_ predicate: (String) -> Bool, timeout: TimeInterval = 30) -> (Date, String)? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let m = all.first(where: { predicate($0.1) }) { return m }
+            usleep(20_000)
+        }
+        return nil
+    }
+
+    deinit {
+        close(fd)
+        if !address.hasPrefix("@") { unlink(address) }
+    }
+}
+
+/// sd_notify from the real binary, over a real socket.
+@Suite(.serialized) struct NotifyTests {
+    @Test(arguments: [false, true])
+    func readinessStatusWatchdogReloadAndStop(abstract: Bool) async throws {
+        try await offPool { try Self.lifecycle(abstract: abstract) }
+    }
+
+    static func lifecycle(abstract: Bool) throws {
+        let sock = try NotifySocket(abstract: abstract)
+        let dir = NSTemporaryDirectory() + "abm-notify-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let envFile = dir + "/abm.env"
+        try "LOG_LEVEL=INFO\n".write(toFile: envFile, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = SimulateCommandTests.binary
+        p.arguments = ["serve", "--port", "0", "--data-dir", dir + "/data"]
+        var env = ProcessInfo.processInfo.environment
+        env["NOTIFY_SOCKET"] = sock.address
+        env["WATCHDOG_USEC"] = "400000"
+        env["ABM_ENV_FILE"] = envFile
+        env["ABM_LOG_FILE"] = dir + "/abm.log"
+        p.environment = env
+        p.standardError = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+
+        // READY=1 arrives, and by then the port accepts connections.
+        let ready = try #require(sock.waitFor { $0.contains("READY=1") })
+        #expect(ready.1.contains("STATUS=serving"))
+        let log = try String(contentsOfFile: dir + "/abm.log", encoding: .utf8)
+        let listening = try #require(log.split(separator: "\n").first { $0.contains(#""msg":"listening""#) })
+        let port = try #require(Int((try JSONSerialization.jsonObject(with: Data(listening.utf8)) as? [String: Any])?["port"] as? String ?? ""))
+        #expect(Self.canConnect(port: port))
+        // Watchdog pings at half of WATCHDOG_USEC.
+        usleep(1_300_000)
+        let pings = sock.all.filter { $0.1.contains("WATCHDOG=1") }
+        #expect(pings.count >= 3, "\(pings.count) pings")
+        // SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1 again; a new log level from the env file applies.
+        try "LOG_LEVEL=DEBUG\n".write(toFile: envFile, atomically: true, encoding: .utf8)
+        kill(p.processIdentifier, SIGHUP)
+        let reloading = try #require(sock.waitFor { $0.contains("RELOADING=1") })
+        #expect(reloading.1.contains("MONOTONIC_USEC="))
+        #expect(sock.waitFor { m in m.contains("READY=1") && sock.all.firstIndex { $0.1 == m }! > sock.all.firstIndex { $0.1.contains("RELOADING=1") }! } != nil)
+        // SIGTERM: STOPPING=1, then a clean exit.
+        p.terminate()
+        #expect(sock.waitFor { $0.contains("STOPPING=1") } != nil)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let after = try String(contentsOfFile: dir + "/abm.log", encoding: .utf8)
+        #expect(after.contains(#""msg":"reload: log level applied""#))
+        #expect(after.contains(#""level":"debug""#))
+    }
+
+    static func canConnect(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+    }
+}
