@@ -30,6 +30,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// 0: take the cgroup's memory.max when there is one.
     public var memoryLimitBytes: UInt64 = 0
     public var diskMinFreeBytes: UInt64 = 512 * 1024 * 1024
+    /// The environment file that `systemctl reload` re-reads LOG_LEVEL from (`ABM_ENV_FILE`).
+    public var envFile: String?
 
     public enum LogTargetName: String, Sendable, CaseIterable { case auto, stderr, file, journald }
 
@@ -54,7 +56,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         "CORS_ORIGINS", "MAX_REQUEST_SIZE", "ABM_MAX_CONCURRENT_JOBS", "ABM_MAX_QUEUED_JOBS", "ABM_JOB_TTL_HOURS",
         "ABM_CACHE_MAX_ENTRIES", "ABM_CACHE_TTL_MINUTES", "ABM_MAX_SYNC_SIMULATIONS", "ABM_SHUTDOWN_TIMEOUT_SECONDS",
         "PROMETHEUS_ENABLED", "ABM_LOG_TARGET", "ABM_LOG_FILE", "ABM_LOG_MAX_BYTES", "ABM_LOG_BACKUPS", "ABM_LOG_ROTATE_DAILY",
-        "ABM_LOG_COMPRESS", "ABM_LOG_FILE_MODE", "ABM_MEMORY_LIMIT_BYTES", "ABM_DISK_MIN_FREE_BYTES",
+        "ABM_LOG_COMPRESS", "ABM_LOG_FILE_MODE", "ABM_MEMORY_LIMIT_BYTES", "ABM_DISK_MIN_FREE_BYTES", "ABM_ENV_FILE",
     ]
 
     public struct Problem: Error, Equatable, Sendable, CustomStringConvertible {
@@ -140,6 +142,11 @@ public struct ServiceConfiguration: Sendable, Equatable {
         read("ABM_MEMORY_LIMIT_BYTES", "a byte count (0 = the cgroup limit, if any)") { s in
             guard let v = UInt64(s) else { return false }
             c.memoryLimitBytes = v
+            return true
+        }
+        read("ABM_ENV_FILE", "a file path") { s in
+            guard !s.isEmpty else { return false }
+            c.envFile = s
             return true
         }
         read("ABM_DISK_MIN_FREE_BYTES", "a byte count") { s in

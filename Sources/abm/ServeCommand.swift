@@ -70,7 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger)
         let reload = ReloadService(logger: logger)
         reload.before { systemd.reloading() }
-        reload.add("log-level") { Self.reloadLogLevel(logging: logging, logger: logger) }
+        reload.add("log-level") { Self.reloadLogLevel(from: configuration.envFile, logging: logging, logger: logger) }
         reload.add("reopen-logs") { logging.reopen() }
         reload.after { systemd.reloaded() }
         telemetry.drain.onDrain { logger.info("shutting down", metadata: ["event": "shutdown"]) }
@@ -106,8 +106,8 @@ extension ServiceConfiguration.LogLevelName {
 extension ServeCommand {
     /// SIGHUP re-reads `LOG_LEVEL` from `ABM_ENV_FILE` (the unit's environment file); an invalid value keeps
     /// the current level and says why.
-    static func reloadLogLevel(logging: LoggingRuntime, logger: Logger) {
-        guard let path = ProcessInfo.processInfo.environment["ABM_ENV_FILE"] else { return }
+    static func reloadLogLevel(from path: String?, logging: LoggingRuntime, logger: Logger) {
+        guard let path else { return }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             logger.warning("reload: cannot read the environment file; keeping the current settings", metadata: ["path": "\(path)"])
             return

@@ -22,7 +22,7 @@ import Testing
             "ABM_CACHE_MAX_ENTRIES": "4", "ABM_CACHE_TTL_MINUTES": "5", "ABM_MAX_SYNC_SIMULATIONS": "6", "ABM_SHUTDOWN_TIMEOUT_SECONDS": "8",
             "PROMETHEUS_ENABLED": "off", "ABM_LOG_TARGET": "file", "ABM_LOG_FILE": "/var/log/abm/abm.log", "ABM_LOG_MAX_BYTES": "1000",
             "ABM_LOG_BACKUPS": "2", "ABM_LOG_ROTATE_DAILY": "yes", "ABM_LOG_COMPRESS": "true", "ABM_LOG_FILE_MODE": "0600",
-            "ABM_MEMORY_LIMIT_BYTES": "1073741824", "ABM_DISK_MIN_FREE_BYTES": "1024",
+            "ABM_MEMORY_LIMIT_BYTES": "1073741824", "ABM_DISK_MIN_FREE_BYTES": "1024", "ABM_ENV_FILE": "/etc/abm/abm.env",
         ]
         #expect(Set(env.keys) == Set(ServiceConfiguration.variables))
         let c = try ServiceConfiguration.load(environment: env, overrides: ["ABM_PORT": "9001"]).get()
@@ -33,7 +33,7 @@ import Testing
         #expect(c.cacheMaxEntries == 4 && c.cacheTTLMinutes == 5 && c.maxSyncSimulations == 6 && c.shutdownTimeoutSeconds == 8)
         #expect(!c.prometheusEnabled && c.logTarget == .file && c.logFile == "/var/log/abm/abm.log" && c.logMaxBytes == 1000)
         #expect(c.logBackups == 2 && c.logRotateDaily && c.logCompress && c.logFileMode == 0o600)
-        #expect(c.memoryLimitBytes == 1_073_741_824 && c.diskMinFreeBytes == 1024)
+        #expect(c.memoryLimitBytes == 1_073_741_824 && c.diskMinFreeBytes == 1024 && c.envFile == "/etc/abm/abm.env")
     }
 
     @Test func everyBadValueGetsOneMessage() {
