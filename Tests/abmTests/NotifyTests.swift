@@ -1,5 +1,8 @@
 import Dispatch
 import Foundation
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 import Synchronization
 import Testing
 
@@ -97,6 +100,17 @@ final class NotifySocket: @unchecked Sendable {
         let listening = try #require(log.split(separator: "\n").first { $0.contains(#""msg":"listening""#) })
         let port = try #require(Int((try JSONSerialization.jsonObject(with: Data(listening.utf8)) as? [String: Any])?["port"] as? String ?? ""))
         #expect(Self.canConnect(port: port))
+        // STATUS follows the load: a running job shows up in it.
+        let buckets = (0..<1000).map { #"{"bucket": "B\#($0)", "allocation": 0.1, "tge_unlock_pct": 5, "cliff_months": 0, "vesting_months": 24}"# }
+        let big = #"{"token": {"name": "M", "total_supply": 1e10, "start_date": "2026-01-01", "horizon_months": 120}, "buckets": [\#(buckets.joined(separator: ","))], "abm": {"agent_granularity": "meta_agents", "agents_per_cohort": 1000}}"#
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v2/abm/simulate")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(big.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let submitted = DispatchSemaphore(value: 0)
+        URLSession.shared.dataTask(with: request) { _, _, _ in submitted.signal() }.resume()
+        _ = submitted.wait(timeout: .now() + 30)
+        #expect(sock.waitFor { $0.contains("STATUS=serving; jobs: 1 running") } != nil)
         // Watchdog pings at half of WATCHDOG_USEC.
         usleep(1_300_000)
         let pings = sock.all.filter { $0.1.contains("WATCHDOG=1") }
