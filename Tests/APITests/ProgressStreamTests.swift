@@ -104,7 +104,7 @@ import Testing
 @Suite struct NonBlockingTests {
     @Test func probesAreAnsweredWhileAMillionAgentRunIsInProgress() async throws {
         let buckets = (0..<1000).map { #"{"bucket": "B\#($0)", "allocation": 0.1, "tge_unlock_pct": 5, "cliff_months": \#($0 % 13), "vesting_months": 24}"# }
-        let big = #"{"token": {"name": "M", "total_supply": 1e10, "start_date": "2026-01-01", "horizon_months": 60}, "buckets": [\#(buckets.joined(separator: ","))], "abm": {"agent_granularity": "meta_agents", "agents_per_cohort": 1000, "seed": 1}}"#
+        let big = #"{"token": {"name": "M", "total_supply": 1e10, "start_date": "2026-01-01", "horizon_months": 240}, "buckets": [\#(buckets.joined(separator: ","))], "abm": {"agent_granularity": "meta_agents", "agents_per_cohort": 1000, "seed": 1}}"#
         try await withApp({ $0.port = 0; $0.rateLimitEnabled = false }, setup: .live) { client in
             let order = OrderLog()
             try await withThrowingTaskGroup(of: Void.self) { group in
