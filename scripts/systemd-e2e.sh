@@ -67,7 +67,7 @@ echo "ok: journalctl -u abm.service REQUEST_ID=$rid finds the access log line wi
 job=$(curl -s -X POST -H 'content-type: application/json' --data @"$ROOT_DIR/examples/abm-small.json" "http://127.0.0.1:$PORT/api/v2/abm/simulate" | python3 -c 'import sys,json;print(json.load(sys.stdin)["job_id"])')
 C systemctl kill --signal=SIGSTOP abm.service
 wait_until 40 '[ "$(prop NRestarts)" = 1 ] && [ "$(prop ActiveState)" = active ]' || fail "no watchdog restart (NRestarts=$(prop NRestarts), $(prop ActiveState))"
-C journalctl -u abm.service -o cat --no-pager | grep -q "Watchdog timeout" || fail "no 'Watchdog timeout' in the journal"
+wait_until 10 'C journalctl -u abm.service -o cat --no-pager | grep -q "Watchdog timeout"' || fail "no 'Watchdog timeout' in the journal"
 wait_until 20 'curl -sf "http://127.0.0.1:$PORT/api/v2/abm/jobs/$job/status" | grep -q "\"status\":\"completed\""' || fail "job $job did not survive the restart"
 echo "ok: SIGSTOP -> watchdog timeout -> restarted (NRestarts=1); job $job completed"
 
@@ -79,6 +79,6 @@ echo "ok: systemctl reload applied LOG_LEVEL=DEBUG"
 
 C systemctl stop abm.service
 [ "$(prop Result)" = success ] || fail "stop result $(prop Result)"
-C journalctl -u abm.service -o cat --no-pager | grep -q "shutting down" || fail "no drain logged"
+wait_until 10 'C journalctl -u abm.service -o cat --no-pager | grep -q "shutting down"' || fail "no drain logged"
 echo "ok: systemctl stop drained and exited cleanly (Result=success)"
 echo "systemd e2e: all checks passed"
