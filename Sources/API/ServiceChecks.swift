@@ -62,5 +62,6 @@ enum ServiceChecks {
         health.register(DiskSpaceCheck(path: configuration.dataDirectory, minimumFreeBytes: configuration.diskMinFreeBytes))
         let limit = configuration.memoryLimitBytes > 0 ? configuration.memoryLimitBytes : MemoryCheck.cgroupLimit()
         health.register(MemoryCheck(limitBytes: limit))
+        telemetry.exporter.register(MemoryLimitCollector(limitBytes: limit))
     }
 }

@@ -62,3 +62,13 @@ public struct MemoryCheck: HealthCheck {
             output: status == .pass ? nil : "resident memory \(Int(rss)) of \(limit) bytes")
     }
 }
+
+/// The memory budget as a gauge, so the memory alert compares resident memory with it.
+public struct MemoryLimitCollector: MetricsCollector {
+    public let name = "memory_limit"
+    public let limitBytes: UInt64?
+    public init(limitBytes: UInt64?) { self.limitBytes = limitBytes }
+    public func collect() async throws -> [MetricFamilySnapshot] {
+        [.single(MetricCatalogue.memoryLimit, MetricCatalogue.entry(MetricCatalogue.memoryLimit)!.help, .gauge, Double(limitBytes ?? 0))]
+    }
+}

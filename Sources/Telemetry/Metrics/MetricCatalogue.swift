@@ -52,6 +52,7 @@ public enum MetricCatalogue {
     public static let collectorFailures = "abm_metrics_collector_failures_total"
     public static let eventLoopLag = "abm_event_loop_lag_seconds"
     public static let watchdogSkipped = "abm_watchdog_pings_skipped_total"
+    public static let memoryLimit = "abm_memory_limit_bytes"
 
     public static let entries: [Entry] = [
         e(processCPUSeconds, .counter, [], "Total user and system CPU time spent in seconds."),
@@ -87,6 +88,7 @@ public enum MetricCatalogue {
         e(collectorFailures, .counter, ["collector", "reason"], "Metrics collectors skipped during a scrape, by collector and reason (error, timeout)."),
         e(eventLoopLag, .gauge, [], "Largest recent delay, in seconds, before an event loop ran a scheduled probe."),
         e(watchdogSkipped, .counter, [], "systemd watchdog pings withheld because liveness failed or the service made no progress."),
+        e(memoryLimit, .gauge, [], "Memory budget in bytes (ABM_MEMORY_LIMIT_BYTES or the cgroup limit; 0 when there is none)."),
     ]
 
     public static func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
