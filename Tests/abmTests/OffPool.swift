@@ -9,3 +9,20 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thro
         }
     }
 }
+
+import Foundation
+
+/// Runs a program to completion and returns its exit status and combined output (blocking: call it through
+/// `offPool`).
+func runProgram(_ path: String, _ args: [String]) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = out
+    try p.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return (p.terminationStatus, text)
+}

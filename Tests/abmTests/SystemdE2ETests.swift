@@ -12,18 +12,7 @@ import Testing
     func unitRunsUnderRealSystemd() async throws {
         let script = SimulateCommandTests.root.appendingPathComponent("scripts/systemd-e2e.sh").path
         let binary = SimulateCommandTests.binary.path
-        let (status, output) = try await offPool { () throws -> (Int32, String) in
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/bash")
-            p.arguments = [script, binary, "18491"]
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = out
-            try p.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            return (p.terminationStatus, text)
-        }
+        let (status, output) = try await offPool { try runProgram("/bin/bash", [script, binary, "18491"]) }
         #expect(status == 0, "\(output)")
         #expect(output.contains("systemd e2e: all checks passed"))
     }

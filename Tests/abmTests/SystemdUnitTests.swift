@@ -19,16 +19,7 @@ import Testing
     }
 
     static func analyze(_ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
+        try runProgram("/usr/bin/systemd-analyze", args)
     }
 
     @Test(.enabled(if: analyzeAvailable)) func verifyPrintsNothing() async throws {
