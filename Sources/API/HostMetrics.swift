@@ -1,9 +1,15 @@
 import Foundation
+import Telemetry
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Synchronization
 
 /// Host CPU and memory use for `/api/v1/health`, read from /proc without blocking (D31: the original
 /// slept 100 ms per call to sample CPU). CPU use is measured between consecutive calls, at least 100 ms
-/// apart; the first call reports use since boot.
+/// apart; the first call reports use since boot. Under a hardened unit that hides host-wide /proc files,
+/// CPU is this process's share and memory comes from sysinfo(2).
 final class HostMetrics: Sendable {
     private struct Sample {
         var busy: UInt64
@@ -31,7 +37,7 @@ final class HostMetrics: Sendable {
     private static func readCPU() -> Sample? {
         guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
             let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
-        else { return nil }
+        else { return processCPU() }
         let v = line.split(separator: " ").dropFirst().compactMap { UInt64($0) }
         guard v.count >= 4 else { return nil }
         let idle = v[3] + (v.count > 4 ? v[4] : 0)
@@ -39,8 +45,24 @@ final class HostMetrics: Sendable {
         return Sample(busy: total - idle, total: total, at: .now)
     }
 
+    /// When /proc/stat is hidden (ProcSubset=pid), this process's CPU time against all cores' wall time.
+    private static func processCPU() -> Sample? {
+        guard let r = try? ProcessCollector.read() else { return nil }
+        let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+        let wall = Date().timeIntervalSince1970 - r.startTime
+        return Sample(busy: UInt64(r.cpuSeconds * 100), total: UInt64(max(wall, 0.01) * cores * 100), at: .now)
+    }
+
     func memoryPercent() -> Double {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return 0 }
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else {
+            // A hardened unit (ProcSubset=pid) hides /proc/meminfo; sysinfo(2) still answers.
+            var info = sysinfo()
+            guard sysinfo(&info) == 0, info.totalram > 0 else { return 0 }
+            let unit = Double(info.mem_unit)
+            let total = Double(info.totalram) * unit
+            let free = (Double(info.freeram) + Double(info.bufferram)) * unit
+            return (total - free) / total * 100
+        }
         var total = 0.0
         var available = 0.0
         for line in text.split(separator: "\n") {
