@@ -9,7 +9,7 @@ import Synchronization
 /// Host CPU and memory use for `/api/v1/health`, read from /proc without blocking (D31: the original
 /// slept 100 ms per call to sample CPU). CPU use is measured between consecutive calls, at least 100 ms
 /// apart; the first call reports use since boot. Under a hardened unit that hides host-wide /proc files,
-/// CPU is this process's share and memory comes from sysinfo(2).
+/// CPU and memory are this process's share.
 final class HostMetrics: Sendable {
     private struct Sample {
         var busy: UInt64
@@ -55,13 +55,10 @@ final class HostMetrics: Sendable {
 
     func memoryPercent() -> Double {
         guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else {
-            // A hardened unit (ProcSubset=pid) hides /proc/meminfo; sysinfo(2) still answers.
-            var info = sysinfo()
-            guard sysinfo(&info) == 0, info.totalram > 0 else { return 0 }
-            let unit = Double(info.mem_unit)
-            let total = Double(info.totalram) * unit
-            let free = (Double(info.freeram) + Double(info.bufferram)) * unit
-            return (total - free) / total * 100
+            // A hardened unit (ProcSubset=pid) hides /proc/meminfo: report this process's share of memory.
+            let total = Double(ProcessInfo.processInfo.physicalMemory)
+            guard total > 0, let rss = try? ProcessCollector.read().residentBytes else { return 0 }
+            return rss / total * 100
         }
         var total = 0.0
         var available = 0.0

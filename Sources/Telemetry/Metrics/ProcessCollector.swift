@@ -20,7 +20,7 @@ public struct ProcessCollector: MetricsCollector {
     }
 
     /// Parses /proc/self/stat: fields after the parenthesised command name.
-    static func read() throws -> Reading {
+    public static func read() throws -> Reading {
         let stat = try String(contentsOfFile: "/proc/self/stat", encoding: .utf8)
         guard let close = stat.lastIndex(of: ")") else { throw CocoaError(.fileReadCorruptFile) }
         let fields = stat[stat.index(after: close)...].split(separator: " ").map(String.init)
