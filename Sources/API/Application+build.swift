@@ -53,14 +53,14 @@ public func buildApplication(
 /// error mapping, size limit, CORS, rate limit.
 func buildRouter(services: APIServices, rateLimitClock: (@Sendable () -> Int64)? = nil) -> Router<ABMRequestContext> {
     let router = Router(context: ABMRequestContext.self)
-    let table = RouteTableBox()
+    let table = RouteTable([])
     let clock = rateLimitClock ?? { Int64(ProcessInfo.processInfo.systemUptime) }
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: AccessLogMiddleware())
     if services.configuration.prometheusEnabled {
         router.add(middleware: MetricsMiddleware(factory: services.telemetry.metricsFactory))
     }
-    router.add(middleware: ErrorMiddleware(routes: table.table))
+    router.add(middleware: ErrorMiddleware(routes: table))
     router.add(middleware: BodyLimitMiddleware(limit: services.configuration.maxRequestSize))
     router.add(middleware: CORSMiddleware(origins: services.configuration.corsOrigins))
     if services.configuration.rateLimitEnabled {
@@ -73,11 +73,7 @@ func buildRouter(services: APIServices, rateLimitClock: (@Sendable () -> Int64)?
     V1Routes(services: services).register(on: router)
     abm.register(on: router)
     JobRoutes(services: services, abm: abm).register(on: router)
-    table.table.set(router.routes.map { ($0.method, $0.path.description) })
+    // The error middleware was added before the routes; it sees the final list through the shared table.
+    table.set(router.routes.map { ($0.method, $0.path.description) })
     return router
-}
-
-/// Lets the error middleware, added before the routes, see the final route list.
-final class RouteTableBox: Sendable {
-    let table = RouteTable([])
 }

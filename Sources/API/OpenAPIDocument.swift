@@ -134,7 +134,8 @@ enum OpenAPIDocument {
                 responses[String(code)] = response(text, code == 400 && op.method == "options" ? str : schema,
                                                    type: code == 400 && op.method == "options" ? "text/plain" : "application/json")
             }
-            if code405(op.path) { responses["405"] = response("Method not allowed", ref("DetailMessage")) }
+            // Any documented path answers 405 (with Allow) to a method it does not have.
+            responses["405"] = response("Method not allowed", ref("DetailMessage"))
             o["responses"] = .object(responses)
             var item = paths[op.path]?.objectValue ?? JSONObject()
             item[op.method] = .object(o)
@@ -150,8 +151,6 @@ enum OpenAPIDocument {
             "components": ["schemas": .object(OpenAPISchemas.all)],
         ]
     }
-
-    static func code405(_ path: String) -> Bool { true }
 
     static func operationID(_ op: Operation) -> String {
         let words = op.path.split { !$0.isLetter && !$0.isNumber }.map(String.init)
