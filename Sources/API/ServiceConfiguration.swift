@@ -87,17 +87,27 @@ public struct ServiceConfiguration: Sendable, Equatable {
                 return true
             }
         }
+        func path(_ name: String, _ allowed: String, _ set: (String) -> Void) {
+            read(name, allowed) { s in
+                guard !s.isEmpty else { return false }
+                set(s)
+                return true
+            }
+        }
+        func bytes(_ name: String, _ allowed: String, _ set: (UInt64) -> Void) {
+            read(name, allowed) { s in
+                guard let v = UInt64(s) else { return false }
+                set(v)
+                return true
+            }
+        }
         read("ABM_HOST", "an IP address or host name") { s in
             guard !s.isEmpty, !s.contains(" ") else { return false }
             c.host = s
             return true
         }
         int("ABM_PORT", 0...65535) { c.port = $0 }
-        read("ABM_DATA_DIR", "a directory path") { s in
-            guard !s.isEmpty else { return false }
-            c.dataDirectory = s
-            return true
-        }
+        path("ABM_DATA_DIR", "a directory path") { c.dataDirectory = $0 }
         read("ABM_JOB_STORE", "one of sqlite, memory") { s in
             guard let k = JobStoreKind(rawValue: s.lowercased()) else { return false }
             c.jobStore = k
@@ -127,11 +137,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
             c.logTarget = t
             return true
         }
-        read("ABM_LOG_FILE", "a file path") { s in
-            guard !s.isEmpty else { return false }
-            c.logFile = s
-            return true
-        }
+        path("ABM_LOG_FILE", "a file path") { c.logFile = $0 }
         int("ABM_LOG_MAX_BYTES", 0...Int(Int32.max)) { c.logMaxBytes = $0 }
         int("ABM_LOG_BACKUPS", 0...1000) { c.logBackups = $0 }
         read("ABM_LOG_FILE_MODE", "an octal file mode from 0600 to 0666, such as 0640") { s in
@@ -139,21 +145,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
             c.logFileMode = m
             return true
         }
-        read("ABM_MEMORY_LIMIT_BYTES", "a byte count (0 = the cgroup limit, if any)") { s in
-            guard let v = UInt64(s) else { return false }
-            c.memoryLimitBytes = v
-            return true
-        }
-        read("ABM_ENV_FILE", "a file path") { s in
-            guard !s.isEmpty else { return false }
-            c.envFile = s
-            return true
-        }
-        read("ABM_DISK_MIN_FREE_BYTES", "a byte count") { s in
-            guard let v = UInt64(s) else { return false }
-            c.diskMinFreeBytes = v
-            return true
-        }
+        bytes("ABM_MEMORY_LIMIT_BYTES", "a byte count (0 = the cgroup limit, if any)") { c.memoryLimitBytes = $0 }
+        path("ABM_ENV_FILE", "a file path") { c.envFile = $0 }
+        bytes("ABM_DISK_MIN_FREE_BYTES", "a byte count") { c.diskMinFreeBytes = $0 }
         read("DEFAULT_RATE_LIMIT", "<count>/<second|minute|hour|day>, for example 100/minute") { s in
             guard let r = RateLimit(parsing: s) else { return false }
             c.defaultRateLimit = r

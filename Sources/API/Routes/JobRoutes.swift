@@ -47,28 +47,15 @@ struct JobRoutes {
             ])
         }
         router.get("/api/v2/abm/jobs/:job_id/results") { _, context in
-            let job = try await find(context.parameters.jobID)
-            guard job.status == .completed else {
-                throw APIError.detail(.badRequest, "Job not completed yet. Status: \(job.status.rawValue)")
-            }
-            guard job.kind == .abm else {
+            try await results(
+                context.parameters.jobID, kind: .abm, notCompleted: "Job not completed yet",
                 // D40: say where the results are.
-                throw APIError.detail(
-                    .notFound,
-                    "Results not available: job \(job.id) is a Monte Carlo simulation. Use /api/v2/abm/monte-carlo/results/\(job.id)")
-            }
-            return try await storedResult(job)
+                wrongKind: { "Results not available: job \($0) is a Monte Carlo simulation. Use /api/v2/abm/monte-carlo/results/\($0)" })
         }
         router.get("/api/v2/abm/monte-carlo/results/:job_id") { _, context in
-            let job = try await find(context.parameters.jobID)
-            guard job.status == .completed else {
-                throw APIError.detail(.badRequest, "Monte Carlo simulation not completed yet. Status: \(job.status.rawValue)")
-            }
-            guard job.kind == .monteCarlo else {
-                throw APIError.detail(
-                    .notFound, "Monte Carlo results not available. Job may not be a Monte Carlo simulation.")
-            }
-            return try await storedResult(job)
+            try await results(
+                context.parameters.jobID, kind: .monteCarlo, notCompleted: "Monte Carlo simulation not completed yet",
+                wrongKind: { _ in "Monte Carlo results not available. Job may not be a Monte Carlo simulation." })
         }
         router.delete("/api/v2/abm/jobs/:job_id") { _, context in
             let id = context.parameters.jobID
@@ -105,6 +92,16 @@ struct JobRoutes {
     func find(_ id: String) async throws -> JobRecord {
         guard let job = await try services.queue().job(id) else { throw APIError.detail(.notFound, "Job \(id) not found") }
         return job
+    }
+
+    /// The stored result of a completed job of `kind`: 404 unknown, 400 not completed, 404 another kind.
+    func results(_ id: String, kind: JobKind, notCompleted: String, wrongKind: (String) -> String) async throws -> Response {
+        let job = try await find(id)
+        guard job.status == .completed else {
+            throw APIError.detail(.badRequest, "\(notCompleted). Status: \(job.status.rawValue)")
+        }
+        guard job.kind == kind else { throw APIError.detail(.notFound, wrongKind(job.id)) }
+        return try await storedResult(job)
     }
 
     func storedResult(_ job: JobRecord) async throws -> Response {
