@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // The model: no package dependencies, no I/O, no clocks.
@@ -41,6 +42,16 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // Rule files, the PromQL subset, the sample store, the rule evaluator and Alertmanager delivery.
+        .target(
+            name: "Alerting",
+            dependencies: [
+                "Telemetry",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Job queue, stores and result cache.
         .target(
             name: "Jobs",
@@ -55,7 +66,7 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
-                "Simulation", "Jobs", "Telemetry",
+                "Simulation", "Jobs", "Telemetry", "Alerting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -66,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "abm",
             dependencies: [
-                "Simulation", "API", "Jobs", "Telemetry",
+                "Simulation", "API", "Jobs", "Telemetry", "Alerting",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -89,6 +100,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["metrics.golden"]
+        ),
+        .testTarget(
+            name: "AlertingTests",
+            dependencies: ["Alerting", "Telemetry"]
         ),
         .testTarget(
             name: "JobsTests",
