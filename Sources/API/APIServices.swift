@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -16,6 +17,8 @@ struct APIServices: Sendable {
     let hostMetrics: HostMetrics
     let startedAt: ContinuousClock.Instant
     let telemetry: TelemetryBundle
+    /// The in-process rule evaluator; nil when ABM_ALERTING_ENABLED=false.
+    var alerting: AlertingService? = nil
 
     /// A JSON request body: a declared non-JSON content type or malformed JSON is a 422 in the original's shape.
     func jsonBody(_ request: Request) async throws -> JSONValue {

@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import Hummingbird
 import Jobs
@@ -10,7 +11,8 @@ import Telemetry
 public func buildApplication(
     configuration: ServiceConfiguration, logger: Logger, telemetry: TelemetryBundle, jobStore: (any JobStore)? = nil,
     rateLimitClock: (@Sendable () -> Int64)? = nil,
-    jobProgressHook: (@Sendable (String, Int) -> Void)? = nil
+    jobProgressHook: (@Sendable (String, Int) -> Void)? = nil,
+    alerting: AlertingService? = nil
 ) async -> some ApplicationProtocol {
     let store: any JobStore =
         jobStore
@@ -30,13 +32,14 @@ public func buildApplication(
     let services = APIServices(
         configuration: configuration, jobs: queue, syncWorkers: WorkerPool(width: configuration.maxSyncSimulations),
         bodyReader: BodyReader(limit: configuration.maxRequestSize), hostMetrics: HostMetrics(), startedAt: .now,
-        telemetry: telemetry)
+        telemetry: telemetry, alerting: alerting)
+    if let alerting { ServiceChecks.register(alerting: alerting, telemetry: telemetry) }
     let router = buildRouter(services: services, rateLimitClock: rateLimitClock)
     return Application(
         router: router,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "abm-service"),
-        services: [queue, telemetry.eventLoops],
+        services: [queue, telemetry.eventLoops] + (alerting.map { [$0] } ?? []),
         onServerRunning: { channel in
             telemetry.listening.set()
             logger.info(
@@ -73,6 +76,7 @@ func buildRouter(services: APIServices, rateLimitClock: (@Sendable () -> Int64)?
     V1Routes(services: services).register(on: router)
     abm.register(on: router)
     JobRoutes(services: services, abm: abm).register(on: router)
+    AlertRoutes(alerting: services.alerting).register(on: router)
     // The error middleware was added before the routes; it sees the final list through the shared table.
     table.set(router.routes.map { ($0.method, $0.path.description) })
     return router

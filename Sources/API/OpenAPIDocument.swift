@@ -96,6 +96,10 @@ enum OpenAPIDocument {
             Operation(method: "get", path: "/redoc", summary: "Human-readable API index", tag: "meta", ok: str, okType: "text/html", errors: [429]),
             Operation(method: "get", path: "/api/v1/health", summary: "Health with host metrics (60/minute)", tag: "health", ok: ref("HealthV1"), errors: [429]),
             Operation(method: "get", path: "/api/v1/health/live", summary: "Liveness", tag: "health", ok: ref("Liveness"), errors: []),
+            Operation(method: "get", path: "/api/v1/alerts", summary: "Pending and firing alerts of the in-process rule evaluator (Prometheus's shape)", tag: "alerting", ok: ref("PrometheusAlerts"), errors: [404]),
+            Operation(
+                method: "get", path: "/api/v1/rules", summary: "Rule groups, rules and their alerts (Prometheus's shape)", tag: "alerting", ok: ref("PrometheusRules"), errors: [400, 404],
+                parameters: [["name": "type", "in": "query", "required": false, "schema": enumeration(["alert", "record"])]]),
             Operation(method: "get", path: "/api/v1/health/ready", summary: "Readiness (503 when not ready)", tag: "health", ok: ref("Readiness"), errors: [503]),
             Operation(method: "options", path: "/api/v1/simulate", summary: "CORS preflight stub", tag: "v1", ok: ref("DetailMessage"), errors: [400]),
             Operation(method: "options", path: "/api/v1/config/validate", summary: "CORS preflight stub", tag: "v1", ok: ref("DetailMessage"), errors: [400]),

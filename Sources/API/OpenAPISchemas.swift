@@ -9,6 +9,7 @@ enum OpenAPISchemas {
         let pct = D.num(0, 100)
         let fraction = D.num(0, 1)
         let positive = D.num(0, nil, exclusiveMin: true)
+        let stringMap: JSONValue = ["type": "object", "additionalProperties": D.str]
         let globalMetric = D.obj(
             [
                 ("month_index", D.int(0)), ("date", D.str), ("price", D.num()), ("circulating_supply", D.num()),
@@ -49,6 +50,25 @@ enum OpenAPISchemas {
                 [("status", D.str), ("version", D.str), ("uptime_seconds", D.int(0)), ("cpu_percent", D.num()), ("memory_percent", D.num())],
                 required: ["status", "version", "uptime_seconds", "cpu_percent", "memory_percent"])),
             ("Liveness", D.obj([("status", D.str)], required: ["status"])),
+            ("PrometheusAlert", D.obj(
+                [("labels", stringMap), ("annotations", stringMap), ("state", D.enumeration(["pending", "firing"])), ("activeAt", D.str), ("value", D.str)],
+                required: ["labels", "annotations", "state", "activeAt", "value"])),
+            ("PrometheusAlerts", D.obj(
+                [("status", D.enumeration(["success"])), ("data", D.obj([("alerts", D.arr(D.ref("PrometheusAlert")))], required: ["alerts"]))],
+                required: ["status", "data"])),
+            ("PrometheusRule", D.obj(
+                [("type", D.enumeration(["alerting", "recording"])), ("name", D.str), ("query", D.str), ("duration", D.num(0)), ("keepFiringFor", D.num(0)),
+                 ("labels", stringMap), ("annotations", stringMap), ("alerts", D.arr(D.ref("PrometheusAlert"))),
+                 ("state", D.enumeration(["inactive", "pending", "firing"])), ("health", D.enumeration(["ok", "err", "unknown"])), ("lastError", D.str),
+                 ("evaluationTime", D.num(0)), ("lastEvaluation", D.str)],
+                required: ["type", "name", "query", "labels", "health", "evaluationTime", "lastEvaluation"])),
+            ("PrometheusRules", D.obj(
+                [("status", D.enumeration(["success"])),
+                 ("data", D.obj([("groups", D.arr(D.obj(
+                    [("name", D.str), ("file", D.str), ("rules", D.arr(D.ref("PrometheusRule"))), ("interval", D.num(0)), ("limit", D.int(0)),
+                     ("evaluationTime", D.num(0)), ("lastEvaluation", D.str)],
+                    required: ["name", "file", "rules", "interval", "evaluationTime", "lastEvaluation"])))], required: ["groups"]))],
+                required: ["status", "data"])),
             ("HealthReport", D.obj(
                 [("status", D.enumeration(["pass", "warn", "fail"])), ("version", D.str), ("releaseId", D.str), ("serviceId", D.str),
                  ("checks", ["type": "object", "additionalProperties": D.arr(D.obj([("status", D.enumeration(["pass", "warn", "fail"]))], required: ["status"]))]),

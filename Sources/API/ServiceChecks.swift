@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import Jobs
 import Telemetry
@@ -63,5 +64,22 @@ enum ServiceChecks {
         let limit = configuration.memoryLimitBytes > 0 ? configuration.memoryLimitBytes : MemoryCheck.cgroupLimit()
         health.register(MemoryCheck(limitBytes: limit))
         telemetry.exporter.register(MemoryLimitCollector(limitBytes: limit))
+    }
+
+    /// The evaluator's metrics, a `/health` check that warns while a critical alert fires, and the firing
+    /// alerts in the systemd status line.
+    static func register(alerting: AlertingService, telemetry: TelemetryBundle) {
+        telemetry.exporter.register(alerting.collector)
+        telemetry.health.register(
+            ClosureHealthCheck("alerts:critical-firing", probes: []) {
+                let critical = alerting.firingCritical
+                return HealthCheckResult(
+                    critical.isEmpty ? .pass : .warn, observedValue: Double(critical.count), observedUnit: "alerts",
+                    output: critical.isEmpty ? nil : "firing: " + critical.joined(separator: ", "))
+            })
+        telemetry.addStatusNote {
+            let firing = alerting.firing
+            return firing.isEmpty ? nil : "alerts firing: " + firing.joined(separator: ", ")
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 
 /// Every setting of the service, read from the environment (and `abm serve` flags, which win), validated
@@ -32,6 +33,12 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var diskMinFreeBytes: UInt64 = 512 * 1024 * 1024
     /// The environment file that `systemctl reload` re-reads LOG_LEVEL from (`ABM_ENV_FILE`).
     public var envFile: String?
+    /// The in-process rule evaluator (`ABM_ALERTING_ENABLED`, `ABM_ALERT_*`, `ABM_ALERTMANAGER_URL`).
+    public var alertingEnabled = true
+    public var alertRuleFiles: [String] = []
+    public var alertEvaluationIntervalMs: Int64 = 15_000
+    public var alertmanagerURL: String?
+    public var alertResendIntervalMs: Int64 = 60_000
 
     public enum LogTargetName: String, Sendable, CaseIterable { case auto, stderr, file, journald }
 
@@ -57,6 +64,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         "ABM_CACHE_MAX_ENTRIES", "ABM_CACHE_TTL_MINUTES", "ABM_MAX_SYNC_SIMULATIONS", "ABM_SHUTDOWN_TIMEOUT_SECONDS",
         "PROMETHEUS_ENABLED", "ABM_LOG_TARGET", "ABM_LOG_FILE", "ABM_LOG_MAX_BYTES", "ABM_LOG_BACKUPS", "ABM_LOG_ROTATE_DAILY",
         "ABM_LOG_COMPRESS", "ABM_LOG_FILE_MODE", "ABM_MEMORY_LIMIT_BYTES", "ABM_DISK_MIN_FREE_BYTES", "ABM_ENV_FILE",
+        "ABM_ALERTING_ENABLED", "ABM_ALERT_RULES", "ABM_ALERT_EVAL_INTERVAL", "ABM_ALERTMANAGER_URL", "ABM_ALERT_RESEND_INTERVAL",
     ]
 
     public struct Problem: Error, Equatable, Sendable, CustomStringConvertible {
@@ -167,6 +175,27 @@ public struct ServiceConfiguration: Sendable, Equatable {
         int("ABM_CACHE_TTL_MINUTES", 0...525_600) { c.cacheTTLMinutes = $0 }
         int("ABM_MAX_SYNC_SIMULATIONS", 1...256) { c.maxSyncSimulations = $0 }
         int("ABM_SHUTDOWN_TIMEOUT_SECONDS", 1...3600) { c.shutdownTimeoutSeconds = $0 }
+        flag("ABM_ALERTING_ENABLED") { c.alertingEnabled = $0 }
+        read("ABM_ALERT_RULES", "a comma-separated list of rule file paths") { s in
+            let list = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !list.isEmpty else { return false }
+            c.alertRuleFiles = list
+            return true
+        }
+        func duration(_ name: String, _ range: ClosedRange<Int64>, _ allowed: String, _ set: (Int64) -> Void) {
+            read(name, allowed) { s in
+                guard let d = PromDuration.parse(s), range.contains(d) else { return false }
+                set(d)
+                return true
+            }
+        }
+        duration("ABM_ALERT_EVAL_INTERVAL", 1000...3_600_000, "a duration from 1s to 1h, such as 15s") { c.alertEvaluationIntervalMs = $0 }
+        duration("ABM_ALERT_RESEND_INTERVAL", 1000...86_400_000, "a duration from 1s to 24h, such as 1m") { c.alertResendIntervalMs = $0 }
+        read("ABM_ALERTMANAGER_URL", "an http:// URL such as http://127.0.0.1:9093") { s in
+            guard HTTPPoster.Target(url: s) != nil else { return false }
+            c.alertmanagerURL = s
+            return true
+        }
         if c.logTarget == .file && c.logFile == nil {
             problems.append(Problem(variable: "ABM_LOG_TARGET", value: "file", allowed: "the file target needs ABM_LOG_FILE"))
         }
@@ -215,4 +244,19 @@ public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
 
     /// The original's 429 wording: `20 per 1 minute`.
     public var description: String { "\(count) per 1 \(window.rawValue)" }
+}
+
+extension ServiceConfiguration {
+    /// The rule evaluator's settings; the service's own series get `job="abm"` and `instance="host:port"`.
+    public var alertingConfiguration: AlertingConfiguration {
+        var a = AlertingConfiguration()
+        a.ruleFiles = alertRuleFiles
+        a.evaluationInterval = alertEvaluationIntervalMs
+        a.alertmanagerURL = alertmanagerURL
+        a.resendDelay = alertResendIntervalMs
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        a.instance = "\(hostPart):\(port)"
+        a.externalURL = "http://\(hostPart):\(port)"
+        return a
+    }
 }

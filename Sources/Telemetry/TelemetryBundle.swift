@@ -16,13 +16,18 @@ public struct TelemetryBundle: Sendable {
     /// Set once the HTTP listener is bound and accepting.
     public let listening = OnceFlag()
     private let statusProvider = MutexBox<(@Sendable () async -> String)?>(nil)
+    private let statusNotes = MutexBox<[@Sendable () -> String?]>([])
 
     /// The service's one-line status (systemd's STATUS=), provided at the composition root.
     public func setStatusProvider(_ f: @escaping @Sendable () async -> String) { statusProvider.mutate { $0 = f } }
 
+    /// Adds a note to the status line (for example the firing alerts); a nil note is left out.
+    public func addStatusNote(_ f: @escaping @Sendable () -> String?) { statusNotes.mutate { $0.append(f) } }
+
     public func statusLine() async -> String {
-        let base = await statusProvider.value?() ?? "serving"
-        return drain.isDraining ? "draining; " + base : base
+        var line = await statusProvider.value?() ?? "serving"
+        for note in statusNotes.value { if let n = note() { line += "; " + n } }
+        return drain.isDraining ? "draining; " + line : line
     }
 
     /// `logging` is the process's logging runtime, when the executable set one up (its statistics become

@@ -1,4 +1,5 @@
 import API
+import Alerting
 import ArgumentParser
 import Foundation
 import Hummingbird
@@ -58,7 +59,22 @@ struct ServeCommand: AsyncParsableCommand {
                 "event": "startup", "version": "\(ABMVersion.current)", "host": "\(configuration.host)", "port": "\(configuration.port)",
                 "data_dir": "\(configuration.dataDirectory)", "log_destinations": "\(logging.destinations.joined(separator: ","))",
             ])
-        let app = await buildApplication(configuration: configuration, logger: logger, telemetry: telemetry)
+        // The rules are checked before anything starts: invalid rule files stop the service here.
+        var alerting: AlertingService?
+        if configuration.alertingEnabled {
+            do {
+                let groups = try AlertingService.loadRules(configuration.alertRuleFiles)
+                let exporter = telemetry.exporter
+                alerting = AlertingService(
+                    configuration: configuration.alertingConfiguration, groups: groups, scrape: { await exporter.scrape() },
+                    logger: Logger(label: "abm.alerting"))
+            } catch {
+                printErr("abm: ABM_ALERT_RULES: invalid rule files:\n" + error.messages.joined(separator: "\n"))
+                logging.shutdown()
+                throw ExitCode(78)
+            }
+        }
+        let app = await buildApplication(configuration: configuration, logger: logger, telemetry: telemetry, alerting: alerting)
         let systemd = SystemdService(
             notifier: SystemdNotifier(), telemetry: telemetry,
             inputs: .init(
@@ -72,6 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
         reload.before { systemd.reloading() }
         reload.add("log-level") { Self.reloadLogLevel(from: configuration.envFile, logging: logging, logger: logger) }
         reload.add("reopen-logs") { logging.reopen() }
+        if let alerting { reload.add("alert-rules") { alerting.reload() } }
         reload.after { systemd.reloaded() }
         telemetry.drain.onDrain { logger.info("shutting down", metadata: ["event": "shutdown"]) }
         // Last in the group, so the first to hear of a shutdown: readiness turns false before anything stops.

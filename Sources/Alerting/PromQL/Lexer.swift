@@ -185,7 +185,7 @@ struct Lexer {
             guard matched else { i = start; return nil }
             any = true
         }
-        if let d = peek(), Self.isIdent(d) { i = start; return nil }
+        if let d = peek(), Self.isAlpha(d) || Self.isDigit(d) { i = start; return nil }
         return any ? total : nil
     }
 }

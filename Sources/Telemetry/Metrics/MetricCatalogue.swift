@@ -53,6 +53,18 @@ public enum MetricCatalogue {
     public static let eventLoopLag = "abm_event_loop_lag_seconds"
     public static let watchdogSkipped = "abm_watchdog_pings_skipped_total"
     public static let memoryLimit = "abm_memory_limit_bytes"
+    // Alerting (the in-process rule evaluator).
+    public static let alerts = "abm_alerts"
+    public static let alertRules = "abm_alert_rules"
+    public static let alertEvaluations = "abm_alert_rule_group_evaluations_total"
+    public static let alertEvaluationFailures = "abm_alert_rule_evaluation_failures_total"
+    public static let alertEvaluationDuration = "abm_alert_rule_group_duration_seconds"
+    public static let alertReloads = "abm_alert_rule_reloads_total"
+    public static let alertStoreSeries = "abm_alert_store_series"
+    public static let alertStoreSamples = "abm_alert_store_samples"
+    public static let alertStoreBytes = "abm_alert_store_bytes"
+    public static let alertmanagerSent = "abm_alertmanager_alerts_sent_total"
+    public static let alertmanagerFailures = "abm_alertmanager_notifications_failed_total"
 
     public static let entries: [Entry] = [
         e(processCPUSeconds, .counter, [], "Total user and system CPU time spent in seconds."),
@@ -89,6 +101,17 @@ public enum MetricCatalogue {
         e(eventLoopLag, .gauge, [], "Largest recent delay, in seconds, before an event loop ran a scheduled probe."),
         e(watchdogSkipped, .counter, [], "systemd watchdog pings withheld because liveness failed or the service made no progress."),
         e(memoryLimit, .gauge, [], "Memory budget in bytes (ABM_MEMORY_LIMIT_BYTES or the cgroup limit; 0 when there is none)."),
+        e(alerts, .gauge, ["alertname", "severity", "state"], "Alerts of the in-process rule evaluator, by name, severity and state (pending, firing)."),
+        e(alertRules, .gauge, ["type"], "Rules loaded by the in-process evaluator, by type (alerting, recording)."),
+        e(alertEvaluations, .counter, ["group"], "Rule group evaluations, by group."),
+        e(alertEvaluationFailures, .counter, ["group"], "Rule evaluations that failed (the rule's lastError says why), by group."),
+        e(alertEvaluationDuration, .gauge, ["group"], "Duration of the last evaluation of a rule group in seconds."),
+        e(alertReloads, .counter, ["result"], "Rule file reloads, by result (success, failure; a failure keeps the old rules)."),
+        e(alertStoreSeries, .gauge, [], "Series held by the alert evaluator's sample store."),
+        e(alertStoreSamples, .gauge, [], "Samples held by the alert evaluator's sample store."),
+        e(alertStoreBytes, .gauge, [], "Approximate memory of the alert evaluator's sample store in bytes."),
+        e(alertmanagerSent, .counter, [], "Alerts delivered to Alertmanager (firing and resolved)."),
+        e(alertmanagerFailures, .counter, [], "Alertmanager notifications that failed after every retry (their alerts are lost until the next resend)."),
     ]
 
     public static func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
