@@ -12,6 +12,8 @@ public enum EmbeddedRules {
 # runbook_url is the runbook's path in this repository (runbooks/<AlertName>.md).
 # Error-rate alerts are multiwindow burn-rate alerts against the availability objective: the fast pair pages
 # when 2% of a month's budget burns in an hour, the slow pair opens a ticket when 5% burns in six hours.
+# Health probes are left out of the error ratios: a 503 from /health/ready is the service declining traffic
+# on purpose (queue full, draining), not a failed request.
 groups:
   - name: abm-recording
     interval: 30s
@@ -19,13 +21,13 @@ groups:
       - record: abm:http_requests:rate5m
         expr: sum by (job, instance) (rate(abm_http_requests_total[5m]))
       - record: abm:http_errors:ratio_rate5m
-        expr: sum by (job, instance) (rate(abm_http_requests_total{status=~"5.."}[5m])) / sum by (job, instance) (rate(abm_http_requests_total[5m]))
+        expr: sum by (job, instance) (rate(abm_http_requests_total{status=~"5..",route!~"/health.*|/api/v1/health.*"}[5m])) / sum by (job, instance) (rate(abm_http_requests_total{route!~"/health.*|/api/v1/health.*"}[5m]))
       - record: abm:http_errors:ratio_rate30m
-        expr: sum by (job, instance) (rate(abm_http_requests_total{status=~"5.."}[30m])) / sum by (job, instance) (rate(abm_http_requests_total[30m]))
+        expr: sum by (job, instance) (rate(abm_http_requests_total{status=~"5..",route!~"/health.*|/api/v1/health.*"}[30m])) / sum by (job, instance) (rate(abm_http_requests_total{route!~"/health.*|/api/v1/health.*"}[30m]))
       - record: abm:http_errors:ratio_rate1h
-        expr: sum by (job, instance) (rate(abm_http_requests_total{status=~"5.."}[1h])) / sum by (job, instance) (rate(abm_http_requests_total[1h]))
+        expr: sum by (job, instance) (rate(abm_http_requests_total{status=~"5..",route!~"/health.*|/api/v1/health.*"}[1h])) / sum by (job, instance) (rate(abm_http_requests_total{route!~"/health.*|/api/v1/health.*"}[1h]))
       - record: abm:http_errors:ratio_rate6h
-        expr: sum by (job, instance) (rate(abm_http_requests_total{status=~"5.."}[6h])) / sum by (job, instance) (rate(abm_http_requests_total[6h]))
+        expr: sum by (job, instance) (rate(abm_http_requests_total{status=~"5..",route!~"/health.*|/api/v1/health.*"}[6h])) / sum by (job, instance) (rate(abm_http_requests_total{route!~"/health.*|/api/v1/health.*"}[6h]))
       - record: abm:http_request_duration_seconds:p95_5m
         expr: histogram_quantile(0.95, sum by (job, instance, le) (rate(abm_http_request_duration_seconds_bucket[5m])))
       - record: abm:jobs_failed:ratio_rate15m

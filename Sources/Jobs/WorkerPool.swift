@@ -1,6 +1,6 @@
-import Dispatch
+import Foundation
 
-/// Runs CPU-bound simulations on Dispatch threads, never on the Swift concurrency pool that serves HTTP,
+/// Runs CPU-bound simulations on threads of their own, never on the Swift concurrency pool that serves HTTP,
 /// with at most `width` at a time; callers beyond that wait without blocking a thread.
 public final class WorkerPool: Sendable {
     public let width: Int
@@ -11,15 +11,19 @@ public final class WorkerPool: Sendable {
         self.gate = AsyncGate(permits: max(1, width))
     }
 
-    /// Runs `work` on a worker thread once a slot is free. Cancellation while waiting throws
+    /// Runs `work` on a thread of its own once a slot is free. Cancellation while waiting throws
     /// `CancellationError`; once started, `work` runs to its end (it polls its own cancellation flag).
+    /// A dedicated thread, not a Dispatch worker: on Linux those also run Swift concurrency, and minutes of
+    /// simulation there would starve the HTTP handlers (see `ParallelLoop`).
     public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await gate.acquire()
         defer { gate.release() }
         return try await withCheckedThrowingContinuation { k in
-            DispatchQueue.global().async {
+            let thread = Thread {
                 do { k.resume(returning: try work()) } catch { k.resume(throwing: error) }
             }
+            thread.stackSize = 8 << 20
+            thread.start()
         }
     }
 

@@ -23,9 +23,14 @@ import Testing
             "PROMETHEUS_ENABLED": "off", "ABM_LOG_TARGET": "file", "ABM_LOG_FILE": "/var/log/abm/abm.log", "ABM_LOG_MAX_BYTES": "1000",
             "ABM_LOG_BACKUPS": "2", "ABM_LOG_ROTATE_DAILY": "yes", "ABM_LOG_COMPRESS": "true", "ABM_LOG_FILE_MODE": "0600",
             "ABM_MEMORY_LIMIT_BYTES": "1073741824", "ABM_DISK_MIN_FREE_BYTES": "1024", "ABM_ENV_FILE": "/etc/abm/abm.env",
+            "ABM_ALERTING_ENABLED": "no", "ABM_ALERT_RULES": "/etc/abm/a.yml, /etc/abm/b.yml", "ABM_ALERT_EVAL_INTERVAL": "30s",
+            "ABM_ALERTMANAGER_URL": "http://127.0.0.1:9093", "ABM_ALERT_RESEND_INTERVAL": "2m",
         ]
         #expect(Set(env.keys) == Set(ServiceConfiguration.variables))
         let c = try ServiceConfiguration.load(environment: env, overrides: ["ABM_PORT": "9001"]).get()
+        #expect(!c.alertingEnabled && c.alertRuleFiles == ["/etc/abm/a.yml", "/etc/abm/b.yml"] && c.alertEvaluationIntervalMs == 30_000)
+        #expect(c.alertmanagerURL == "http://127.0.0.1:9093" && c.alertResendIntervalMs == 120_000)
+        #expect(c.alertingConfiguration.instance == "0.0.0.0:9001" && c.alertingConfiguration.resendDelay == 120_000)
         #expect(c.host == "0.0.0.0" && c.port == 9001 && c.dataDirectory == "/var/lib/abm" && c.jobStore == .memory)
         #expect(c.logLevel == .debug && !c.rateLimitEnabled && c.defaultRateLimit == RateLimit(count: 10, window: .second))
         #expect(c.corsOrigins == ["https://a.example", "http://b.example"])
@@ -40,12 +45,17 @@ import Testing
         let result = ServiceConfiguration.load(environment: [
             "ABM_PORT": "eighty", "LOG_LEVEL": "LOUD", "DEFAULT_RATE_LIMIT": "lots", "ABM_MAX_CONCURRENT_JOBS": "0",
             "RATE_LIMIT_ENABLED": "maybe", "CORS_ORIGINS": "ftp://x", "ABM_LOG_FILE_MODE": "777",
+            "ABM_ALERT_EVAL_INTERVAL": "500ms", "ABM_ALERTMANAGER_URL": "https://am:9093", "ABM_ALERT_RULES": " , ",
         ])
         guard case .failure(let error) = result else {
             Issue.record("expected a failure")
             return
         }
-        #expect(error.problems.map(\.variable).sorted() == ["ABM_LOG_FILE_MODE", "ABM_MAX_CONCURRENT_JOBS", "ABM_PORT", "CORS_ORIGINS", "DEFAULT_RATE_LIMIT", "LOG_LEVEL", "RATE_LIMIT_ENABLED"])
+        #expect(error.problems.map(\.variable).sorted() == [
+            "ABM_ALERTMANAGER_URL", "ABM_ALERT_EVAL_INTERVAL", "ABM_ALERT_RULES", "ABM_LOG_FILE_MODE", "ABM_MAX_CONCURRENT_JOBS", "ABM_PORT",
+            "CORS_ORIGINS", "DEFAULT_RATE_LIMIT", "LOG_LEVEL", "RATE_LIMIT_ENABLED",
+        ])
+        #expect(error.description.contains(#"ABM_ALERT_EVAL_INTERVAL="500ms": a duration from 1s to 1h, such as 15s"#))
         #expect(error.description.contains(#"ABM_PORT="eighty": an integer from 0 to 65535"#))
     }
 

@@ -39,7 +39,7 @@ import Testing
         let check = try Self.run(["check", "rules", "alerts/abm.rules.yml"])
         #expect(check.0 == 0, "\(check.1)")
         let tests = try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("alerts/tests").path)
-            .filter { $0.hasSuffix(".yml") }.map { "alerts/tests/\($0)" }
+            .filter { $0.hasSuffix(".test.yml") }.map { "alerts/tests/\($0)" }
         #expect(!tests.isEmpty)
         let test = try Self.run(["test", "rules"] + tests)
         #expect(test.0 == 0, "\(test.1)")
@@ -75,7 +75,7 @@ import Testing
             if t.hasPrefix("- record: ") { recorded.insert(String(t.dropFirst("- record: ".count))) }
             if t.hasPrefix("expr: ") { exprs.append(String(t.dropFirst("expr: ".count))) }
         }
-        let keywords: Set<String> = ["sum", "by", "rate", "increase", "and", "on", "histogram_quantile", "vector", "job", "instance", "le", "status", "state"]
+        let keywords: Set<String> = ["sum", "by", "rate", "increase", "and", "on", "histogram_quantile", "vector", "job", "instance", "le", "status", "state", "route"]
         let pattern = try Regex(#"[a-zA-Z_:][a-zA-Z0-9_:]*"#)
         for expr in exprs {
             // Drop label matchers' values and durations before looking at names.

@@ -5,7 +5,8 @@ import Foundation
 #endif
 
 /// A minimal HTTP/1.1 client for plain `http://` URLs: one POST, one response status, a hard deadline.
-/// Runs its blocking socket calls on a Dispatch thread, never on the Swift concurrency pool.
+/// Runs its blocking socket calls on a thread of its own, never on the Swift concurrency pool (nor on
+/// Dispatch's workers, which share that pool on Linux).
 public struct HTTPPoster: Sendable {
     public struct Target: Sendable, Equatable {
         public var host: String
@@ -56,9 +57,9 @@ public struct HTTPPoster: Sendable {
     public func post(_ target: Target, path: String, body: [UInt8]) async throws -> Int {
         let timeout = self.timeout
         return try await withCheckedThrowingContinuation { k in
-            DispatchQueue.global().async {
+            Thread {
                 do { k.resume(returning: try Self.blockingPost(target, path: path, body: body, timeout: timeout)) } catch { k.resume(throwing: error) }
-            }
+            }.start()
         }
     }
 

@@ -337,7 +337,7 @@ public struct ABMEngine: Sendable {
             agents.populate(range: starts[b]..<(starts[b] + cohorts[b].agents), profile: profiles[b], seed: seeds[b])
         }
         if parallel && cohorts.count > 1 && agents.count >= 20_000 {
-            DispatchQueue.concurrentPerform(iterations: cohorts.count, execute: work)
+            ParallelLoop.run(cohorts.count, work)
         } else {
             for b in cohorts.indices { work(b) }
         }

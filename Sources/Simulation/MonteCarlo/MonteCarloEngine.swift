@@ -60,7 +60,7 @@ public enum MonteCarloEngine {
         if maxConcurrency == 1 {
             for i in 0..<n { runTrial(i) }
         } else {
-            DispatchQueue.concurrentPerform(iterations: n, execute: runTrial)
+            ParallelLoop.run(n, runTrial)
         }
         if cancelled.load(ordering: .relaxed) { throw .cancelled }
         let trials = slots.values()

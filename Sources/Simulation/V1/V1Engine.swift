@@ -291,7 +291,7 @@ public enum V1Engine {
         if maxConcurrency == 1 {
             for t in 0..<n { trial(t) }
         } else {
-            DispatchQueue.concurrentPerform(iterations: n, execute: trial)
+            ParallelLoop.run(n, trial)
         }
         let trials = slots.values()
         let first = trials[0]
