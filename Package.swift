@@ -86,7 +86,7 @@ let package = Package(
         // Measures the engine for benchmarks/engine.sh; not part of the service.
         .executableTarget(
             name: "abm-bench",
-            dependencies: ["Simulation", "Telemetry", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Simulation", "Telemetry", "Alerting", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "SimulationTests",

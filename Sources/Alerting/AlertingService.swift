@@ -59,7 +59,7 @@ public final class AlertingService: Service, Sendable {
 
     /// How long each metric name must be kept: the longest range (plus offset) any rule reads it with, plus
     /// the 5-minute lookback and two intervals. Names no rule reads are not stored at all.
-    static func retention(for groups: [RuleGroup], interval: Int64) -> SampleStore.Retention {
+    public static func retention(for groups: [RuleGroup], interval: Int64) -> SampleStore.Retention {
         var byName: [String: Int64] = [:]
         var anyName: Int64?
         let slack: Int64 = 300_000 + 2 * max(interval, groups.map(\.interval).max() ?? interval)

@@ -56,7 +56,7 @@ public struct Evaluator {
         case .string(let s): return .string(s)
         case .paren(let inner): return try evaluate(inner, at: t)
         case .selector(let s): return .vector(instant(s, at: t))
-        case .matrix(let s, let r): return .matrix(range(s, r, at: t))
+        case .matrix(let s, let r): return .matrix(range(s, r, at: t).map { ($0.0, Array($0.1)) })
         case .negate(let inner):
             switch try evaluate(inner, at: t) {
             case .scalar(let v): return .scalar(-v)
@@ -84,11 +84,11 @@ public struct Evaluator {
         return out
     }
 
-    func range(_ s: VectorSelector, _ r: Int64, at t: Int64) -> [(Labels, [Sample])] {
+    func range(_ s: VectorSelector, _ r: Int64, at t: Int64) -> [(Labels, ArraySlice<Sample>)] {
         let ref = t - s.offset
-        var out: [(Labels, [Sample])] = []
+        var out: [(Labels, ArraySlice<Sample>)] = []
         for (labels, samples) in source.select(s.matchers, mint: ref - r, maxt: ref) {
-            let points = samples.filter { !Sample.isStale($0.v) }
+            let points = samples.contains { Sample.isStale($0.v) } ? ArraySlice(samples.filter { !Sample.isStale($0.v) }) : samples
             if !points.isEmpty { out.append((labels, points)) }
         }
         return out
@@ -137,17 +137,20 @@ public struct Evaluator {
         }
     }
 
-    static func rangeFunction(_ f: Function, _ p: [Sample], rangeStart: Int64, rangeEnd: Int64, range: Int64) -> Double? {
+    static func rangeFunction(_ f: Function, _ input: ArraySlice<Sample>, rangeStart: Int64, rangeEnd: Int64, range: Int64) -> Double? {
+        let p = input
+        let first = p.startIndex
+        let last = p.endIndex - 1
         switch f {
         case .rate: return extrapolatedRate(p, rangeStart: rangeStart, rangeEnd: rangeEnd, range: range, isCounter: true, isRate: true)
         case .increase: return extrapolatedRate(p, rangeStart: rangeStart, rangeEnd: rangeEnd, range: range, isCounter: true, isRate: false)
         case .delta: return extrapolatedRate(p, rangeStart: rangeStart, rangeEnd: rangeEnd, range: range, isCounter: false, isRate: false)
         case .irate:
             guard p.count >= 2 else { return nil }
-            let last = p[p.count - 1]
-            let previous = p[p.count - 2]
-            let change = last.v < previous.v ? last.v : last.v - previous.v
-            let interval = last.t - previous.t
+            let newest = p[last]
+            let previous = p[last - 1]
+            let change = newest.v < previous.v ? newest.v : newest.v - previous.v
+            let interval = newest.t - previous.t
             guard interval != 0 else { return nil }
             return change / (Double(interval) / 1000)
         case .avgOverTime:
@@ -163,11 +166,11 @@ public struct Evaluator {
             }
             return mean
         case .minOverTime:
-            var m = p[0].v
+            var m = p[first].v
             for s in p.dropFirst() where s.v < m || m.isNaN { m = s.v }
             return m
         case .maxOverTime:
-            var m = p[0].v
+            var m = p[first].v
             for s in p.dropFirst() where s.v > m || m.isNaN { m = s.v }
             return m
         case .sumOverTime: return p.reduce(0) { $0 + $1.v }
@@ -177,9 +180,11 @@ public struct Evaluator {
     }
 
     /// Prometheus's extrapolatedRate (promql/functions.go, 2.x).
-    static func extrapolatedRate(_ p: [Sample], rangeStart: Int64, rangeEnd: Int64, range: Int64, isCounter: Bool, isRate: Bool) -> Double? {
+    static func extrapolatedRate(_ p: ArraySlice<Sample>, rangeStart: Int64, rangeEnd: Int64, range: Int64, isCounter: Bool, isRate: Bool) -> Double? {
         guard p.count >= 2 else { return nil }
-        var result = p[p.count - 1].v - p[0].v
+        let firstSample = p[p.startIndex]
+        let lastSample = p[p.endIndex - 1]
+        var result = lastSample.v - firstSample.v
         if isCounter {
             var lastValue = 0.0
             for s in p {
@@ -187,12 +192,12 @@ public struct Evaluator {
                 lastValue = s.v
             }
         }
-        var durationToStart = Double(p[0].t - rangeStart) / 1000
-        let durationToEnd = Double(rangeEnd - p[p.count - 1].t) / 1000
-        let sampledInterval = Double(p[p.count - 1].t - p[0].t) / 1000
+        var durationToStart = Double(firstSample.t - rangeStart) / 1000
+        let durationToEnd = Double(rangeEnd - lastSample.t) / 1000
+        let sampledInterval = Double(lastSample.t - firstSample.t) / 1000
         let averageBetween = sampledInterval / Double(p.count - 1)
-        if isCounter && result > 0 && p[0].v >= 0 {
-            let durationToZero = sampledInterval * (p[0].v / result)
+        if isCounter && result > 0 && firstSample.v >= 0 {
+            let durationToZero = sampledInterval * (firstSample.v / result)
             if durationToZero < durationToStart { durationToStart = durationToZero }
         }
         let threshold = averageBetween * 1.1
@@ -284,10 +289,22 @@ public struct Evaluator {
 
     func aggregate(_ op: AggregateOp, _ v: [VectorSample], grouping: [String], without: Bool) -> [VectorSample] {
         let set = Set(grouping)
-        var groups: [Labels: (value: Double, count: Double)] = [:]
-        var order: [Labels] = []
+        let dropped = set.union([Labels.metricName])
+        // `by`: the group is the grouping labels' values, a cheaper key than a label set.
+        let byNames = set.sorted()
+        var groups: [[String]: (labels: Labels, value: Double, count: Double)] = [:]
+        var order: [[String]] = []
         for s in v {
-            let key = without ? s.labels.removing(set.union([Labels.metricName])) : s.labels.keeping(set)
+            let key: [String]
+            let labels: Labels?
+            if without {
+                let l = s.labels.removing(dropped)
+                key = l.items.flatMap { [$0.name, $0.value] }
+                labels = l
+            } else {
+                key = byNames.map { s.labels[$0] ?? "" }
+                labels = nil
+            }
             if let g = groups[key] {
                 var value = g.value
                 switch op {
@@ -296,15 +313,15 @@ public struct Evaluator {
                 case .max: if value < s.value || value.isNaN { value = s.value }
                 case .count: value += 1
                 }
-                groups[key] = (value, g.count + 1)
+                groups[key] = (g.labels, value, g.count + 1)
             } else {
                 order.append(key)
-                groups[key] = (op == .count ? 1 : s.value, 1)
+                groups[key] = (labels ?? s.labels.keeping(set), op == .count ? 1 : s.value, 1)
             }
         }
         return order.map { key in
             let g = groups[key]!
-            return VectorSample(labels: key, value: op == .avg ? g.value / g.count : g.value)
+            return VectorSample(labels: g.labels, value: op == .avg ? g.value / g.count : g.value)
         }
     }
 
@@ -363,14 +380,24 @@ public struct Evaluator {
         return out
     }
 
-    private static func signature(_ l: Labels, _ m: VectorMatching) -> Labels {
-        m.on ? l.keeping(Set(m.labels)) : l.removing(Set(m.labels).union([Labels.metricName]))
+    /// The labels two samples are matched on: the `on` labels, or all but the `ignoring` ones and the name.
+    struct Signature {
+        let on: Bool
+        let names: Set<String>
+        init(_ m: VectorMatching) {
+            on = m.on
+            names = m.on ? Set(m.labels) : Set(m.labels).union([Labels.metricName])
+        }
+        func callAsFunction(_ l: Labels) -> Labels { on ? l.keeping(names) : l.removing(names) }
     }
 
     private func vectorVector(_ op: BinaryOp, _ l: [VectorSample], _ r: [VectorSample], returnBool: Bool, matching: VectorMatching) throws(EvaluationError) -> [VectorSample] {
+        let signature = Signature(matching)
+        let resultLabels = Set(matching.labels)
         var right: [Labels: VectorSample] = [:]
+        right.reserveCapacity(r.count)
         for s in r {
-            let sig = Self.signature(s.labels, matching)
+            let sig = signature(s.labels)
             if right[sig] != nil {
                 throw EvaluationError("found duplicate series for the match group \(sig) on the right hand-side of the operation; many-to-many matching not allowed: matching labels must be unique on one side")
             }
@@ -380,7 +407,7 @@ public struct Evaluator {
         var out: [VectorSample] = []
         var results: Set<Labels> = []
         for ls in l {
-            let sig = Self.signature(ls.labels, matching)
+            let sig = signature(ls.labels)
             guard let rs = right[sig] else { continue }
             var (value, keep) = Self.apply(op, ls.value, rs.value)
             if returnBool {
@@ -393,7 +420,7 @@ public struct Evaluator {
             guard keep else { continue }
             var labels = ls.labels
             if !op.isComparison || returnBool { labels = labels.withoutName }
-            labels = matching.on ? labels.keeping(Set(matching.labels)) : labels.removing(Set(matching.labels))
+            labels = matching.on ? labels.keeping(resultLabels) : labels.removing(resultLabels)
             if !results.insert(labels).inserted {
                 throw EvaluationError("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
             }
@@ -403,13 +430,14 @@ public struct Evaluator {
     }
 
     private func setOperation(_ op: BinaryOp, _ l: [VectorSample], _ r: [VectorSample], _ matching: VectorMatching) -> [VectorSample] {
-        let rightSigs = Set(r.map { Self.signature($0.labels, matching) })
+        let signature = Signature(matching)
+        let rightSigs = Set(r.map { signature($0.labels) })
         switch op {
-        case .and: return l.filter { rightSigs.contains(Self.signature($0.labels, matching)) }
-        case .unless: return l.filter { !rightSigs.contains(Self.signature($0.labels, matching)) }
+        case .and: return l.filter { rightSigs.contains(signature($0.labels)) }
+        case .unless: return l.filter { !rightSigs.contains(signature($0.labels)) }
         default:
-            let leftSigs = Set(l.map { Self.signature($0.labels, matching) })
-            return l + r.filter { !leftSigs.contains(Self.signature($0.labels, matching)) }
+            let leftSigs = Set(l.map { signature($0.labels) })
+            return l + r.filter { !leftSigs.contains(signature($0.labels)) }
         }
     }
 }

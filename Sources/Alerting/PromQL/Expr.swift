@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The type of a PromQL expression's value.
 public enum ValueType: String, Sendable {
@@ -39,11 +40,20 @@ public struct LabelMatcher: Sendable, CustomStringConvertible {
     public var description: String { "\(name)\(kind.rawValue)\"\(Labels.escape(value))\"" }
 }
 
-final class RegexBox: @unchecked Sendable {  // NSRegularExpression is immutable and thread-safe
+/// A compiled matcher regex with a memo of its answers: label values repeat across series and evaluations,
+/// and NSRegularExpression costs microseconds per call.
+final class RegexBox: @unchecked Sendable {  // NSRegularExpression is immutable and thread-safe; the memo is locked
     let re: NSRegularExpression
+    private let memo = Mutex<[String: Bool]>([:])
     init(_ re: NSRegularExpression) { self.re = re }
     func matches(_ s: String) -> Bool {
-        re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
+        if let known = memo.withLock({ $0[s] }) { return known }
+        let answer = re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
+        memo.withLock { m in
+            if m.count >= 4096 { m.removeAll(keepingCapacity: true) }
+            m[s] = answer
+        }
+        return answer
     }
 }
 

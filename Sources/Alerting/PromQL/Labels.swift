@@ -42,19 +42,19 @@ public struct Labels: Hashable, Sendable, Comparable, CustomStringConvertible {
         items.insert(Label(name, value), at: at)
     }
 
-    public func removing(_ names: Set<String>) -> Labels {
-        var l = self
-        l.items.removeAll { names.contains($0.name) }
-        return l
-    }
+    private init(sorted: [Label]) { items = sorted }
 
-    public func keeping(_ names: Set<String>) -> Labels {
-        var l = self
-        l.items.removeAll { !names.contains($0.name) }
-        return l
-    }
+    public func removing(_ names: Set<String>) -> Labels { Labels(sorted: items.filter { !names.contains($0.name) }) }
 
-    public var withoutName: Labels { removing([Self.metricName]) }
+    public func keeping(_ names: Set<String>) -> Labels { Labels(sorted: items.filter { names.contains($0.name) }) }
+
+    public var withoutName: Labels {
+        // Usually first, but upper-case label names sort before "__name__".
+        guard let i = items.firstIndex(where: { $0.name == Self.metricName }) else { return self }
+        var rest = items
+        rest.remove(at: i)
+        return Labels(sorted: rest)
+    }
 
     public var dictionary: [String: String] { Dictionary(uniqueKeysWithValues: items.map { ($0.name, $0.value) }) }
 

@@ -5,11 +5,17 @@
 /// output) is missing from its next batch, a staleness marker is appended and instant selectors stop
 /// returning it at once instead of after the 5-minute lookback. Not thread-safe; its owner serialises access.
 public final class SampleStore: SeriesSource {
-    struct Series {
+    /// A reference type, so appending and expiring mutate in place instead of copying through the dictionary.
+    final class Series {
         let labels: Labels
-        var samples: [Sample]
-        var head: Int  // samples before head are expired
+        let retention: Int64
+        var samples: [Sample] = []
+        var head = 0  // samples before head are expired
         var count: Int { samples.count - head }
+        init(labels: Labels, retention: Int64) {
+            self.labels = labels
+            self.retention = retention
+        }
     }
 
     /// How long to keep samples of a metric name, in milliseconds; nil means the name is not stored.
@@ -17,7 +23,7 @@ public final class SampleStore: SeriesSource {
 
     private var series: [Int: Series] = [:]
     private var byLabels: [Labels: Int] = [:]
-    private var byName: [String: [Int]] = [:]
+    private var byName: [String: [Series]] = [:]
     private var nextID = 0
     private var sourceSeries: [String: Set<Int>] = [:]
     private var retentionCache: [String: Int64?] = [:]
@@ -44,26 +50,28 @@ public final class SampleStore: SeriesSource {
         return r
     }
 
-    private func id(for labels: Labels) -> Int {
-        if let id = byLabels[labels] { return id }
-        let id = nextID
-        nextID += 1
-        series[id] = Series(labels: labels, samples: [], head: 0)
-        byLabels[labels] = id
-        byName[labels.name ?? "", default: []].append(id)
-        return id
-    }
-
     /// Appends one sample (out-of-order samples are dropped, as Prometheus does).
     @discardableResult
     public func append(_ labels: Labels, t: Int64, v: Double) -> Int? {
-        guard keeps(labels.name) != nil else { return nil }
-        let i = id(for: labels)
-        if let last = series[i]!.samples.last, last.t >= t {
-            if last.t == t, !Sample.isStale(v) { series[i]!.samples[series[i]!.samples.count - 1].v = v }
+        let i: Int
+        let s: Series
+        if let known = byLabels[labels] {
+            i = known
+            s = series[known]!
+        } else {
+            guard let keep = keeps(labels.name) else { return nil }
+            i = nextID
+            nextID += 1
+            s = Series(labels: labels, retention: keep)
+            series[i] = s
+            byLabels[labels] = i
+            byName[labels.name ?? "", default: []].append(s)
+        }
+        if let last = s.samples.last, last.t >= t {
+            if last.t == t, !Sample.isStale(v) { s.samples[s.samples.count - 1].v = v }
             return i
         }
-        series[i]!.samples.append(Sample(t: t, v: v))
+        s.samples.append(Sample(t: t, v: v))
         return i
     }
 
@@ -78,7 +86,7 @@ public final class SampleStore: SeriesSource {
         if let before = sourceSeries[source] {
             for i in before where !now.contains(i) {
                 if let s = series[i], let last = s.samples.last, !Sample.isStale(last.v), last.t < t {
-                    series[i]!.samples.append(Sample(t: t, v: Sample.staleNaN))
+                    s.samples.append(Sample(t: t, v: Sample.staleNaN))
                 }
             }
         }
@@ -92,12 +100,12 @@ public final class SampleStore: SeriesSource {
     public func expire(now t: Int64) {
         var emptied: [Int] = []
         for (i, s) in series {
+            // The retention of a name can change with a reload.
             guard let keep = keeps(s.labels.name) else {
                 emptied.append(i)
                 continue
             }
             let cutoff = keep == .max ? Int64.min : t - keep
-            var s = s
             while s.head < s.samples.count && s.samples[s.head].t < cutoff { s.head += 1 }
             if s.head == s.samples.count {
                 emptied.append(i)
@@ -107,32 +115,37 @@ public final class SampleStore: SeriesSource {
                 s.samples.removeFirst(s.head)
                 s.head = 0
             }
-            series[i] = s
         }
         guard !emptied.isEmpty else { return }
         let gone = Set(emptied)
+        var goneObjects = Set<ObjectIdentifier>()
         for i in emptied {
-            if let s = series.removeValue(forKey: i) { byLabels[s.labels] = nil }
+            if let s = series.removeValue(forKey: i) {
+                byLabels[s.labels] = nil
+                goneObjects.insert(ObjectIdentifier(s))
+            }
         }
-        for (name, ids) in byName {
-            let kept = ids.filter { !gone.contains($0) }
+        for (name, list) in byName {
+            let kept = list.filter { !goneObjects.contains(ObjectIdentifier($0)) }
             byName[name] = kept.isEmpty ? nil : kept
         }
         for (source, ids) in sourceSeries { sourceSeries[source] = ids.subtracting(gone) }
     }
 
     public func select(_ matchers: [LabelMatcher], mint: Int64, maxt: Int64) -> [(labels: Labels, samples: ArraySlice<Sample>)] {
-        let candidates: [Int]
-        if let nameMatcher = matchers.first(where: { $0.name == Labels.metricName && $0.kind == .equal }) {
-            candidates = byName[nameMatcher.value] ?? []
+        let candidates: [Series]
+        var others = matchers
+        if let n = matchers.firstIndex(where: { $0.name == Labels.metricName && $0.kind == .equal }) {
+            candidates = byName[matchers[n].value] ?? []
+            others.remove(at: n)
         } else {
-            candidates = Array(series.keys)
+            candidates = Array(series.values)
         }
         var out: [(labels: Labels, samples: ArraySlice<Sample>)] = []
-        for i in candidates {
-            guard let s = series[i] else { continue }
+        out.reserveCapacity(candidates.count)
+        for s in candidates {
             var ok = true
-            for m in matchers where !(m.name == Labels.metricName && m.kind == .equal) {
+            for m in others {
                 if !m.matches(s.labels[m.name] ?? "") {
                     ok = false
                     break
