@@ -79,6 +79,8 @@ let package = Package(
             dependencies: [
                 "Simulation", "API", "Jobs", "Telemetry", "Alerting",
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -75,11 +75,15 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let app = await buildApplication(configuration: configuration, logger: logger, telemetry: telemetry, alerting: alerting)
+        let faults = TestFaults.fromEnvironment()
+        faults.arm()
+        let launched = ContinuousClock.now
         let systemd = SystemdService(
             notifier: SystemdNotifier(), telemetry: telemetry,
             inputs: .init(
                 ready: {
                     guard telemetry.listening.isSet else { return false }
+                    if faults.startupDelay > 0 && ContinuousClock.now - launched < .seconds(faults.startupDelay) { return false }
                     return await telemetry.health.report(.startup).status != .fail
                 },
                 status: { await telemetry.statusLine() }),

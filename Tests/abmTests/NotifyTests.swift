@@ -131,6 +131,74 @@ final class NotifySocket: @unchecked Sendable {
         #expect(after.contains(#""level":"debug""#))
     }
 
+    /// A slow startup sends EXTEND_TIMEOUT_USEC before READY; the status line names the firing critical
+    /// alerts; SIGHUP re-reads the rule files (an invalid set is refused and logged); a stall of the event
+    /// loops (a debug-build fault, ABM_TEST_FAULTS) stops the watchdog pings until the loops move again.
+    @Test func extendAlertsInStatusRuleReloadAndStallStopsPings() async throws {
+        try await offPool { try Self.faults() }
+    }
+
+    static func faults() throws {
+        let sock = try NotifySocket(abstract: false)
+        let dir = NSTemporaryDirectory() + "abm-faults-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let rules = dir + "/rules.yml"
+        func writeRules(_ name: String) throws {
+            try "groups:\n  - name: t\n    interval: 1s\n    rules:\n      - alert: \(name)\n        expr: vector(1)\n        labels: {severity: critical}\n"
+                .write(toFile: rules, atomically: true, encoding: .utf8)
+        }
+        try writeRules("AlwaysCritical")
+        let p = Process()
+        p.executableURL = SimulateCommandTests.binary
+        p.arguments = ["serve", "--port", "0", "--data-dir", dir + "/data"]
+        var env = ProcessInfo.processInfo.environment
+        env["NOTIFY_SOCKET"] = sock.address
+        env["WATCHDOG_USEC"] = "1000000"
+        env["ABM_LOG_FILE"] = dir + "/abm.log"
+        env["ABM_ALERT_RULES"] = rules
+        env["ABM_ALERT_EVAL_INTERVAL"] = "1s"
+        env["ABM_TEST_FAULTS"] = "delay-startup:6,stall-event-loops:12:3"
+        p.environment = env
+        p.standardError = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        let started = Date()
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+
+        // Startup takes 6 s: systemd is asked for more time before READY=1.
+        let extend = try #require(sock.waitFor { $0.contains("EXTEND_TIMEOUT_USEC=") })
+        #expect(extend.1.contains("STATUS=starting"))
+        let ready = try #require(sock.waitFor { $0.contains("READY=1") })
+        #expect(ready.0.timeIntervalSince(started) >= 5.5)
+        #expect(sock.all.filter { $0.1.contains("EXTEND_TIMEOUT_USEC=") }.count >= 2, "extended again while still starting")
+        // The firing critical alert is in the status line.
+        #expect(sock.waitFor({ $0.contains("STATUS=") && $0.contains("alerts firing: AlwaysCritical") }, timeout: 10) != nil)
+        // SIGHUP re-reads the rules: the renamed alert replaces the old one in the status line.
+        try writeRules("RenamedCritical")
+        kill(p.processIdentifier, SIGHUP)
+        #expect(sock.waitFor({ $0.contains("alerts firing: RenamedCritical") }, timeout: 10) != nil)
+        // An invalid rule file is refused; the rules in force stay.
+        try "groups:\n  - name: t\n    rules:\n      - alert: Bad\n        expr: topk(1, up)\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        kill(p.processIdentifier, SIGHUP)
+        usleep(1_500_000)
+        let log = try String(contentsOfFile: dir + "/abm.log", encoding: .utf8)
+        #expect(log.contains("reload: invalid alert rules kept the current rules"))
+        #expect(log.contains(#""msg":"alert RenamedCritical firing""#))
+        // The event loops stall for 3 s about 12 s after start: the pings stop, then resume.
+        let stallEnds = started.addingTimeInterval(15)
+        while Date() < stallEnds.addingTimeInterval(2) { usleep(100_000) }
+        let pings = sock.all.filter { $0.1.contains("WATCHDOG=1") }.map(\.0)
+        let gaps = zip(pings, pings.dropFirst()).map { $1.timeIntervalSince($0) }
+        #expect((gaps.max() ?? 0) >= 2.4, "longest gap between pings \(gaps.max() ?? 0) s")
+        #expect(pings.last.map { $0 > stallEnds } == true, "pings resume after the stall")
+        let after = try String(contentsOfFile: dir + "/abm.log", encoding: .utf8)
+        #expect(after.contains(#""msg":"watchdog ping skipped""#))
+        p.terminate()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+    }
+
     static func canConnect(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
