@@ -85,6 +85,10 @@ import Testing
             let text = try String(contentsOf: url, encoding: .utf8)
             for m in text.matches(of: pattern) { read.insert(String(text[m.range]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))) }
         }
+        // ABM_TEST_FAULTS exists in debug builds only (Sources/abm/TestFaults.swift): not a setting of the service.
+        let faults = try String(contentsOf: sources.appendingPathComponent("abm/TestFaults.swift"), encoding: .utf8)
+        #expect(faults.contains("#if DEBUG"))
+        read.remove("ABM_TEST_FAULTS")
         #expect(read == documented, "read but not documented: \(read.subtracting(documented)); documented but not read: \(documented.subtracting(read))")
     }
 }
