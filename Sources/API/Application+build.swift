@@ -37,6 +37,8 @@ public func buildApplication(
     let router = buildRouter(services: services, rateLimitClock: rateLimitClock)
     return Application(
         router: router,
+        // Responses in flight at shutdown are flushed whole before their connection closes.
+        server: .http1(configuration: .init(additionalChannelHandlers: [FlushBeforeCloseHandler()])),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "abm-service"),
         services: [queue, telemetry.eventLoops] + (alerting.map { [$0] } ?? []),

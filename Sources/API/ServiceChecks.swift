@@ -33,6 +33,8 @@ enum ServiceChecks {
         let drain = telemetry.drain
         health.register(
             ClosureHealthCheck("startup:complete", probes: [.startup, .ready]) {
+                // Once recovered, startup stays complete; the store's health is job-store:writable's.
+                if await queue.hasRecovered { return HealthCheckResult(.pass) }
                 let r = await queue.readiness()
                 if r.ready || r.reason == "draining" { return HealthCheckResult(.pass) }
                 return HealthCheckResult(.fail, output: r.reason)

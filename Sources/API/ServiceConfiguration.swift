@@ -20,6 +20,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var cacheTTLMinutes = 120
     public var maxSyncSimulations = ProcessInfo.processInfo.activeProcessorCount
     public var shutdownTimeoutSeconds = 25
+    public var shutdownDrainDelaySeconds = 1
     public var prometheusEnabled = true
     public var logTarget: LogTargetName = .auto
     public var logFile: String?
@@ -61,7 +62,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public static let variables = [
         "ABM_HOST", "ABM_PORT", "ABM_DATA_DIR", "ABM_JOB_STORE", "LOG_LEVEL", "RATE_LIMIT_ENABLED", "DEFAULT_RATE_LIMIT",
         "CORS_ORIGINS", "MAX_REQUEST_SIZE", "ABM_MAX_CONCURRENT_JOBS", "ABM_MAX_QUEUED_JOBS", "ABM_JOB_TTL_HOURS",
-        "ABM_CACHE_MAX_ENTRIES", "ABM_CACHE_TTL_MINUTES", "ABM_MAX_SYNC_SIMULATIONS", "ABM_SHUTDOWN_TIMEOUT_SECONDS",
+        "ABM_CACHE_MAX_ENTRIES", "ABM_CACHE_TTL_MINUTES", "ABM_MAX_SYNC_SIMULATIONS", "ABM_SHUTDOWN_DRAIN_DELAY_SECONDS", "ABM_SHUTDOWN_TIMEOUT_SECONDS",
         "PROMETHEUS_ENABLED", "ABM_LOG_TARGET", "ABM_LOG_FILE", "ABM_LOG_MAX_BYTES", "ABM_LOG_BACKUPS", "ABM_LOG_ROTATE_DAILY",
         "ABM_LOG_COMPRESS", "ABM_LOG_FILE_MODE", "ABM_MEMORY_LIMIT_BYTES", "ABM_DISK_MIN_FREE_BYTES", "ABM_ENV_FILE",
         "ABM_ALERTING_ENABLED", "ABM_ALERT_RULES", "ABM_ALERT_EVAL_INTERVAL", "ABM_ALERTMANAGER_URL", "ABM_ALERT_RESEND_INTERVAL",
@@ -175,6 +176,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         int("ABM_CACHE_TTL_MINUTES", 0...525_600) { c.cacheTTLMinutes = $0 }
         int("ABM_MAX_SYNC_SIMULATIONS", 1...256) { c.maxSyncSimulations = $0 }
         int("ABM_SHUTDOWN_TIMEOUT_SECONDS", 1...3600) { c.shutdownTimeoutSeconds = $0 }
+        int("ABM_SHUTDOWN_DRAIN_DELAY_SECONDS", 0...60) { c.shutdownDrainDelaySeconds = $0 }
         flag("ABM_ALERTING_ENABLED") { c.alertingEnabled = $0 }
         read("ABM_ALERT_RULES", "a comma-separated list of rule file paths") { s in
             let list = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -412,6 +412,9 @@ public actor JobQueue: Service {
 
     public var isDraining: Bool { draining }
 
+    /// Whether startup recovery has finished (the store was opened, migrated and its jobs requeued).
+    public var hasRecovered: Bool { recovered }
+
     /// Deletes terminal jobs older than the TTL and the cache entries that pointed at them.
     @discardableResult
     public func sweep() async -> [String] {

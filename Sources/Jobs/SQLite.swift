@@ -28,6 +28,9 @@ final class SQLiteConnection {
 
     deinit { sqlite3_close_v2(db) }
 
+    /// How long a statement waits for another process's lock before failing with SQLITE_BUSY.
+    func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(db, milliseconds) }
+
     func failure(_ rc: Int32) -> Failure {
         Failure(code: rc, message: String(cString: sqlite3_errmsg(db)))
     }

@@ -101,10 +101,23 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         try await run { _ in }
     }
 
+    /// Writes (the schema version, unchanged) inside a transaction it rolls back: a read-only file or file
+    /// system fails here ("attempt to write a readonly database"), where taking the lock alone would pass.
+    /// The probe does not wait long for a lock another process holds: it fails within 250 ms saying
+    /// "database is locked", well inside the health check's deadline.
     public func checkWritable() async throws {
+        let version = Self.migrations.count
         try await run { c in
+            c.setBusyTimeout(milliseconds: 250)
+            defer { c.setBusyTimeout(milliseconds: 2000) }
             try c.execute("BEGIN IMMEDIATE")
-            try c.execute("ROLLBACK")
+            do {
+                try c.execute("PRAGMA user_version = \(version)")
+                try c.execute("ROLLBACK")
+            } catch {
+                try? c.execute("ROLLBACK")
+                throw error
+            }
         }
     }
 

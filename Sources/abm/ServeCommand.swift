@@ -99,7 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
         var group = ServiceGroupConfiguration(
             services: [
                 .init(service: systemd), .init(service: reload), .init(service: app),
-                .init(service: DrainSignalService(state: telemetry.drain)),
+                .init(service: DrainSignalService(state: telemetry.drain, delay: .seconds(configuration.shutdownDrainDelaySeconds))),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeoutSeconds)

@@ -1,12 +1,13 @@
-import Dispatch
+import Foundation
 
-/// Runs blocking work (waiting for a child process, reading its pipes) on a Dispatch thread, so tests that
-/// drive real processes do not hold the Swift concurrency pool that every other test shares.
+/// Runs blocking work (waiting for a child process, reading its pipes) on a thread of its own, so tests
+/// that drive real processes hold neither the Swift concurrency pool that every other test shares nor
+/// Dispatch's workers (on Linux the two are the same threads).
 func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { k in
-        DispatchQueue.global().async {
+        Thread {
             do { k.resume(returning: try body()) } catch { k.resume(throwing: error) }
-        }
+        }.start()
     }
 }
 

@@ -23,11 +23,19 @@ public final class DrainState: Sendable {
 /// Waits for graceful shutdown and marks the service as draining.
 public struct DrainSignalService: Service {
     public let state: DrainState
-    public init(state: DrainState) { self.state = state }
+    /// How long readiness reports "draining" while the listener still accepts connections.
+    public let delay: Duration
+    public init(state: DrainState, delay: Duration = .zero) {
+        self.state = state
+        self.delay = delay
+    }
 
     public func run() async throws {
         try? await gracefulShutdown()
         state.begin()
+        // The group shuts its services down one by one, this one first: the listener stays open while
+        // load balancers see readiness fail.
+        if delay > .zero { try? await Task.sleep(for: delay) }
     }
 }
 
