@@ -50,6 +50,8 @@ enum OpenAPISchemas {
                 [("status", D.str), ("version", D.str), ("uptime_seconds", D.int(0)), ("cpu_percent", D.num()), ("memory_percent", D.num())],
                 required: ["status", "version", "uptime_seconds", "cpu_percent", "memory_percent"])),
             ("Liveness", D.obj([("status", D.str)], required: ["status"])),
+            // One Server-Sent Event as a client's parser sees it; `data` holds one JSON progress object.
+            ("ProgressEvent", D.obj([("id", D.str), ("event", D.str), ("data", D.str), ("retry", D.int(0))], required: ["data"])),
             ("PrometheusAlert", D.obj(
                 [("labels", stringMap), ("annotations", stringMap), ("state", D.enumeration(["pending", "firing"])), ("activeAt", D.str), ("value", D.str)],
                 required: ["labels", "annotations", "state", "activeAt", "value"])),

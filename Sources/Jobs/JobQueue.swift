@@ -255,13 +255,13 @@ public actor JobQueue: Service {
                     r.abm.seed = seed
                     var result = try ABMSimulation.run(r, progress: progress)
                     result.executionTimeSeconds = (clock.now - began).seconds
-                    return (JSONWriter.bytes(result.json()), result.numAgents * result.globalMetrics.count)
+                    return (JSONWriter.bytes(try result.json().requireFinite()), result.numAgents * result.globalMetrics.count)
                 case .monteCarlo:
                     var result = try MonteCarloEngine.run(
                         request, settings: request.monteCarlo ?? MonteCarloSettings(), seed: seed, progress: progress)
                     result.executionTimeSeconds = (clock.now - began).seconds
                     let agents = PopulationPlan(request).totalAgents
-                    return (JSONWriter.bytes(result.json()), agents * request.token.horizonMonths * result.trials.count)
+                    return (JSONWriter.bytes(try result.json().requireFinite()), agents * request.token.horizonMonths * result.trials.count)
                 }
             })
         } catch {

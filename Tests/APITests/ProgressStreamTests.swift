@@ -53,6 +53,14 @@ import Testing
             #expect(resumed.dropLast().last?.data["status"] == "completed")
             // Nothing left after the last id.
             #expect(try await client.call(.get, "/api/v2/abm/jobs/\(id)/stream", headers: [.lastEventID: "15"]).body.isEmpty)
+            // Any id a client sends is safe: a negative one replays from the first event (a huge negative
+            // id once made the server allocate a range of 10^11 ids and crash), garbage means none.
+            for hostile in ["-1", "-137438953473", "\(Int.min)"] {
+                let replay = Self.parse(try await client.call(.get, "/api/v2/abm/jobs/\(id)/stream", headers: [.lastEventID: hostile]).body)
+                #expect(replay.map(\.id) == Array(0...15), "Last-Event-ID \(hostile)")
+            }
+            #expect(try await client.call(.get, "/api/v2/abm/jobs/\(id)/stream", headers: [.lastEventID: "\(Int.max)"]).body.isEmpty)
+            #expect(Self.parse(try await client.call(.get, "/api/v2/abm/jobs/\(id)/stream", headers: [.lastEventID: "{}"]).body).count == 2)
         }
     }
 

@@ -15,7 +15,9 @@ struct ABMRoutes {
                 // D37: off the HTTP threads, at most ABM_MAX_SYNC_SIMULATIONS at once.
                 var result = try await services.syncWorkers.run { try ABMSimulation.run(abm) }
                 result.executionTimeSeconds = (clock.now - start).asSeconds
-                return Response.json(result.json())
+                return Response.json(try result.json().requireFinite())
+            } catch SimulationError.overflow {
+                throw APIError.overflow
             } catch let error as SimulationError {
                 context.logger.error("simulation failed", metadata: ["error": "\(error)"])
                 throw APIError.detailObject(

@@ -81,7 +81,10 @@ struct ProgressStream {
         let target = snap.eventID
         var ids: [Int]
         if let last = sent {
-            ids = last < target ? Array((last + 1)...target) : []
+            // A client's Last-Event-ID can be anything: below zero means "from the first event", and the
+            // range never reaches below 0 (a huge negative id once made a range of 10^11 elements) and an id
+            // at Int.max is not incremented.
+            ids = last >= target ? [] : Array((max(last, -1) + 1)...target)
         } else {
             ids = [target]
         }

@@ -25,7 +25,9 @@ struct V1Routes {
             let result = try await services.syncWorkers.run { V1Engine.run(config) }
             let elapsed = clock.now - start
             let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-            return Response.json(result.responseJSON(executionTimeMs: ms))
+            let json = result.responseJSON(executionTimeMs: ms)
+            guard json.isFinite else { throw APIError.overflow }
+            return Response.json(json)
         }
         router.post("/api/v1/config/validate") { request, _ in
             let object = try services.configObject(try await services.jsonBody(request), issueType: "dict_type")

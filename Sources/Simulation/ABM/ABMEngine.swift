@@ -1,8 +1,21 @@
 import Dispatch
 
-public enum SimulationError: Error, Equatable, Sendable {
+public enum SimulationError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The progress callback asked to stop; the run stopped at a month boundary.
     case cancelled
+    /// Finite inputs gave a result outside the range of a 64-bit float (for example a total supply near
+    /// 1e306 times a price); such a result cannot be written as JSON numbers.
+    case overflow
+
+    public static let overflowMessage =
+        "The simulation overflowed: some results exceed the range of a 64-bit float. Reduce total_supply, volumes or pricing parameters."
+
+    public var description: String {
+        switch self {
+        case .cancelled: return "cancelled"
+        case .overflow: return Self.overflowMessage
+        }
+    }
 }
 
 /// Called after each month (or trial) with (completed, total); returning false cancels the run.

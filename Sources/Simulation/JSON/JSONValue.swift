@@ -108,3 +108,22 @@ extension JSONObject: ExpressibleByDictionaryLiteral {
         self.init(elements.map { (key: $0.0, value: $0.1) })
     }
 }
+
+extension JSONValue {
+    /// Whether every number in the value is finite (JSON has no NaN or infinity; the writer would print
+    /// null, which breaks the documented number fields).
+    public var isFinite: Bool {
+        switch self {
+        case .double(let d): return d.isFinite
+        case .array(let a): return a.allSatisfy(\.isFinite)
+        case .object(let o): return o.entries.allSatisfy { $0.value.isFinite }
+        default: return true
+        }
+    }
+
+    /// The value itself, or `SimulationError.overflow` when a number in it is not finite.
+    public func requireFinite() throws(SimulationError) -> JSONValue {
+        guard isFinite else { throw .overflow }
+        return self
+    }
+}
