@@ -83,5 +83,5 @@ extension APIError {
     /// Finite inputs whose results do not fit a 64-bit float: a 422 in the validation shape, naming what
     /// to reduce, instead of a body with nulls where the contract promises numbers.
     static let overflow = APIError.validation(
-        ValidationFailure([ValidationIssue(type: "value_error", loc: [.key("body")], msg: SimulationError.overflowMessage)]))
+        ValidationFailure([ValidationIssue(type: "value_error", loc: [], msg: SimulationError.overflowMessage)]))
 }

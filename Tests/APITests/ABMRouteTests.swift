@@ -71,6 +71,31 @@ import Testing
         }
     }
 
+    /// Finite inputs can still overflow a double on the way (a supply near the largest double): the answer
+    /// is a 422 that says so, never a 200 whose numbers are null, and an async job fails with the same reason.
+    @Test func overflowingResultsAre422() async throws {
+        try await withApp { client in
+            let huge = abmBody(supply: 1.7e308, horizon: 12)
+            let sync = try await client.call(.post, "/api/v2/abm/simulate-sync", json: huge)
+            #expect(sync.status == .unprocessableContent)
+            let issue = sync.json["detail"]?.arrayValue?.first
+            #expect(issue?["type"] == "value_error" && issue?["loc"] == ["body"])
+            #expect(issue?["msg"]?.stringValue?.contains("overflowed") == true)
+            let job = try await client.call(.post, "/api/v2/abm/simulate", json: huge)
+            let id = try #require(job.json["job_id"]?.stringValue)
+            var status = JSONValue.null
+            for _ in 0..<500 {
+                status = try await client.call(.get, "/api/v2/abm/jobs/\(id)/status").json
+                if status["status"] == "failed" || status["status"] == "completed" { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(status["status"] == "failed")
+            #expect(status["error"]?.stringValue?.contains("overflowed") == true)
+            // An ordinary supply is untouched.
+            #expect(try await client.call(.post, "/api/v2/abm/simulate-sync", json: abmBody(supply: 1e12)).status == .ok)
+        }
+    }
+
     @Test func schemaErrorsAre422() async throws {
         try await withApp { client in
             // 11.1.10, 11.1.11, 11.1.12, 11.1.13.
