@@ -4,6 +4,7 @@ import Testing
 /// The alerting chain end to end over loopback: the real binary evaluating a short-`for` copy of the shipped
 /// rules, Debian's Prometheus scraping it with the same rules, and Debian's Alertmanager receiving from both.
 /// The checks are in scripts/alerting-e2e.sh; this runs it on the built binary.
+extension RealProcessTests {
 @Suite(.serialized) struct AlertingE2ETests {
     static var available: Bool {
         ["/usr/bin/prometheus", "/usr/bin/prometheus-alertmanager", "/usr/bin/amtool", "/usr/bin/curl"].allSatisfy {
@@ -25,6 +26,7 @@ import Testing
             #expect(output.contains(line), "missing: \(line)")
         }
     }
+}
 }
 
 /// The shipped Prometheus and Alertmanager configurations pass their own tools' checks, and the same rule

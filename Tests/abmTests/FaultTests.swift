@@ -5,6 +5,7 @@ import Testing
 /// load, a full log disk, a locked SQLite file and a read-only data directory. `kill -9` with jobs queued
 /// and running is `ServeCommandTests.servesAndSurvivesKill9`; a stalled event loop stopping the watchdog is
 /// `NotifyTests.extendAlertsInStatusRuleReloadAndStallStopsPings`.
+extension RealProcessTests {
 @Suite(.serialized) struct FaultTests {
     static var root: Bool { getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") }
     static var tools: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") }
@@ -49,4 +50,5 @@ import Testing
         #expect(out.contains("attempt to write a readonly database"))
         #expect(out.contains("ok: readiness recovers once the directory is writable"))
     }
+}
 }

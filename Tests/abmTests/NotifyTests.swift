@@ -66,6 +66,7 @@ final class NotifySocket: @unchecked Sendable {
 }
 
 /// sd_notify from the real binary, over a real socket.
+extension RealProcessTests {
 @Suite(.serialized) struct NotifyTests {
     @Test(arguments: [false, true])
     func readinessStatusWatchdogReloadAndStop(abstract: Bool) async throws {
@@ -208,4 +209,5 @@ final class NotifySocket: @unchecked Sendable {
         addr.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
         return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
     }
+}
 }

@@ -7,6 +7,7 @@ import Testing
 #endif
 
 /// The real `abm serve` binary over loopback HTTP, with real SQLite files.
+extension RealProcessTests {
 @Suite(.serialized) struct ServeCommandTests {
     final class Server: @unchecked Sendable {
         let process = Process()
@@ -166,4 +167,5 @@ import Testing
         #expect(text.contains(#"ABM_PORT="eighty""#))
         #expect(text.contains(#"LOG_LEVEL="LOUD""#))
     }
+}
 }

@@ -3,6 +3,7 @@ import Testing
 
 /// The shipped unit under a real systemd (systemd-nspawn): readiness, status, journal fields, watchdog
 /// restart, reload and stop. The checks are in scripts/systemd-e2e.sh; this runs it on the built binary.
+extension RealProcessTests {
 @Suite(.serialized) struct SystemdE2ETests {
     static var available: Bool {
         getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-nspawn")
@@ -16,4 +17,5 @@ import Testing
         #expect(status == 0, "\(output)")
         #expect(output.contains("systemd e2e: all checks passed"))
     }
+}
 }
