@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cost of the telemetry stack on HTTP throughput: the same release binary with telemetry on (access log at
-# INFO to a file, HTTP metrics, /metrics) and off (PROMETHEUS_ENABLED=false, LOG_LEVEL=ERROR), alternating
+# INFO to a file, HTTP metrics, /metrics, the in-process alert evaluator) and off (PROMETHEUS_ENABLED=false,
+# ABM_ALERTING_ENABLED=false, LOG_LEVEL=ERROR), alternating
 # runs so both see the same machine. Target: under 5% fewer requests per second with telemetry on.
 #   benchmarks/telemetry.sh           # 3 rounds of 8 s per mode
 set -euo pipefail
@@ -17,7 +18,7 @@ export REPORT="$PWD/benchmarks/report.lua"
 run_mode() { # mode
   local mode=$1
   local env=(RATE_LIMIT_ENABLED=false ABM_JOB_STORE=memory ABM_LOG_TARGET=file ABM_LOG_FILE="$OUT/telemetry-$mode.log")
-  if [ "$mode" = off ]; then env+=(PROMETHEUS_ENABLED=false LOG_LEVEL=ERROR); fi
+  if [ "$mode" = off ]; then env+=(PROMETHEUS_ENABLED=false ABM_ALERTING_ENABLED=false LOG_LEVEL=ERROR); fi
   env "${env[@]}" .build/release/abm serve --port "$PORT" 2>/dev/null &
   local pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/api/v1/health/live" >/dev/null && break; sleep 0.1; done
