@@ -66,6 +66,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
         "PROMETHEUS_ENABLED", "ABM_LOG_TARGET", "ABM_LOG_FILE", "ABM_LOG_MAX_BYTES", "ABM_LOG_BACKUPS", "ABM_LOG_ROTATE_DAILY",
         "ABM_LOG_COMPRESS", "ABM_LOG_FILE_MODE", "ABM_MEMORY_LIMIT_BYTES", "ABM_DISK_MIN_FREE_BYTES", "ABM_ENV_FILE",
         "ABM_ALERTING_ENABLED", "ABM_ALERT_RULES", "ABM_ALERT_EVAL_INTERVAL", "ABM_ALERTMANAGER_URL", "ABM_ALERT_RESEND_INTERVAL",
+        // Read by debug builds only (Sources/abm/TestFaults.swift), never by the release binary.
+        "ABM_TEST_FAULTS",
     ]
 
     public struct Problem: Error, Equatable, Sendable, CustomStringConvertible {
