@@ -90,6 +90,8 @@ let package = Package(
             name: "abm-bench",
             dependencies: ["Simulation", "Telemetry", "Alerting", .product(name: "Logging", package: "swift-log")]
         ),
+        // Test-only helpers (running programs off the concurrency pool); no test target repeats them.
+        .target(name: "TestSupport", path: "Sources/TestSupport"),
         .testTarget(
             name: "SimulationTests",
             dependencies: ["Simulation"],
@@ -98,14 +100,14 @@ let package = Package(
         .testTarget(
             name: "TelemetryTests",
             dependencies: [
-                "Telemetry", .product(name: "Prometheus", package: "swift-prometheus"),
+                "Telemetry", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["metrics.golden"]
         ),
         .testTarget(
             name: "AlertingTests",
-            dependencies: ["Alerting", "Telemetry"]
+            dependencies: ["Alerting", "Telemetry", "TestSupport"]
         ),
         .testTarget(
             name: "JobsTests",
@@ -120,7 +122,7 @@ let package = Package(
         ),
         .testTarget(
             name: "abmTests",
-            dependencies: ["abm"]
+            dependencies: ["abm", "TestSupport"]
         ),
     ]
 )

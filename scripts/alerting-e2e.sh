@@ -12,34 +12,12 @@ BASE=${2:-18500}
 ABM=$BASE PROM=$((BASE + 1)) AM=$((BASE + 2)) HOOK=$((BASE + 3))
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 W=$(mktemp -d)
-PIDS=()
+. "$ROOT/scripts/lib/checks.sh"
 cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for _ in $(seq 50); do
-    alive=0
-    for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-    [ $alive = 0 ] && break
-    sleep 0.1
-  done
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  stop_pids
   rm -rf "$W"
 }
 trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  for f in "$W"/*.log; do echo "--- $f"; tail -n 25 "$f"; done
-  exit 1
-}
-t0=$(date +%s%N)
-elapsed() { local d=$((($(date +%s%N) - t0) / 1000000)); printf "%d.%03d s" $((d / 1000)) $((d % 1000)); }
-wait_for() { # condition, timeout seconds, description
-  local end=$(($(date +%s) + $2))
-  until eval "$1" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt $end ] || fail "timed out after $2 s: $3"
-    sleep 0.2
-  done
-  echo "ok: $3 ($(elapsed))"
-}
 # alert_in URL NAME: the alert is active (Prometheus API: state firing; Alertmanager v2: status.state active).
 alert_in() {
   curl -sf "$1" | python3 -c '

@@ -17,30 +17,16 @@ if [ "${CASE}" = log-disk-full ] || [ "${CASE}" = sqlite-read-only ]; then
   fi
 fi
 W=$(mktemp -d)
-PIDS=()
+. "$ROOT/scripts/lib/checks.sh"
 cleanup() {
   local status=$?
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  stop_pids
   umount -l "$W/logs" 2>/dev/null || true
   umount -l "$W/data" 2>/dev/null || true
   rm -rf "$W" 2>/dev/null || true
   exit $status
 }
 trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  for f in "$W"/*.log "$W"/logs/abm.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }; done
-  exit 1
-}
-wait_for() { # condition, timeout seconds, description
-  local end=$(($(date +%s) + $2))
-  until eval "$1" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt $end ] || fail "timed out after $2 s: $3"
-    sleep 0.1
-  done
-  echo "ok: $3"
-}
 URL="http://127.0.0.1:$PORT"
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 metric() { curl -s "$URL/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }

@@ -221,13 +221,14 @@ public final class AlertingService: Service, Sendable {
         state.withLock { s in s.groups.flatMap { g in g.activeAlerts.map { ($0.0, $0.1, g.definition.name) } } }
     }
 
-    /// Names of firing alerts with severity critical, for the health report and the systemd status line.
-    public var firingCritical: [String] {
-        Array(Set(activeAlerts.filter { $0.0.state == .firing && $0.1.severity == "critical" }.map(\.1.name))).sorted()
-    }
+    /// Names of firing alerts with severity critical, for the health report.
+    public var firingCritical: [String] { firingNames { $0 == "critical" } }
 
-    public var firing: [String] {
-        Array(Set(activeAlerts.filter { $0.0.state == .firing && $0.1.severity != "none" }.map(\.1.name))).sorted()
+    /// Names of firing alerts except the severity-none heartbeat, for the systemd status line.
+    public var firing: [String] { firingNames { $0 != "none" } }
+
+    private func firingNames(severity keep: (String?) -> Bool) -> [String] {
+        Array(Set(activeAlerts.filter { $0.0.state == .firing && keep($0.1.severity) }.map(\.1.name))).sorted()
     }
 
     /// `/api/v1/alerts` in Prometheus's shape.

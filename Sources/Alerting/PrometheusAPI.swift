@@ -59,6 +59,11 @@ public enum PrometheusAPI {
         APIAlert(labels: a.labels.dictionary, annotations: a.annotations, state: a.state.rawValue, activeAt: time(a.activeAt), value: GoFormat.exponential(a.value))
     }
 
+    /// Label or annotation templates as the rule file wrote them.
+    static func sources(_ templates: [(String, Template)]) -> [String: String] {
+        Dictionary(templates.map { ($0.0, $0.1.source) }, uniquingKeysWith: { first, _ in first })
+    }
+
     static func rules(_ groups: [RuleGroup], type: String?) -> RulesResponse {
         var out: [APIGroup] = []
         for g in groups {
@@ -73,8 +78,7 @@ public enum PrometheusAPI {
                     APIRule(
                         type: isAlert ? "alerting" : "recording", name: d.name, query: d.exprText,
                         duration: isAlert ? Double(d.holdDuration) / 1000 : nil, keepFiringFor: isAlert ? Double(d.keepFiringFor) / 1000 : nil,
-                        labels: Dictionary(d.labels.map { ($0.0, $0.1.source) }, uniquingKeysWith: { a, _ in a }),
-                        annotations: isAlert ? Dictionary(d.annotations.map { ($0.0, $0.1.source) }, uniquingKeysWith: { a, _ in a }) : nil,
+                        labels: sources(d.labels), annotations: isAlert ? sources(d.annotations) : nil,
                         alerts: isAlert ? alerts : nil, state: isAlert ? ruleState : nil, health: r.health,
                         lastError: r.lastError.isEmpty ? nil : r.lastError, evaluationTime: r.evaluationSeconds, lastEvaluation: time(r.lastEvaluation)))
             }

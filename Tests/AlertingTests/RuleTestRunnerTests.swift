@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Alerting
 
@@ -14,16 +15,7 @@ import Testing
         return names.filter { $0.hasSuffix(".test.yml") }.sorted().map { dir.appendingPathComponent($0) }
     }
 
-    static func promtool(_ file: String) throws -> Bool {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
-        p.arguments = ["test", "rules", file]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return p.terminationStatus == 0
-    }
+    static func promtool(_ file: String) throws -> Bool { try runProgram("/usr/bin/promtool", ["test", "rules", file]).status == 0 }
 
     @Test func expandingNotation() throws {
         #expect(try RuleTestRunner.expandValues("1+2x3 _ -1-1x2 5x1 _x2 stale 1e3") .map { $0.map { Sample.isStale($0) ? -999 : $0 } } == [

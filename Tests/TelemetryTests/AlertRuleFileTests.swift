@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Telemetry
 
@@ -10,19 +11,7 @@ import Testing
     static var rules: String { (try? String(contentsOf: root.appendingPathComponent("alerts/abm.rules.yml"), encoding: .utf8)) ?? "" }
     static var promtool: String? { ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) } }
 
-    static func run(_ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: promtool!)
-        p.arguments = args
-        p.currentDirectoryURL = root
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
-    }
+    static func run(_ args: [String]) throws -> (Int32, String) { try runProgram(promtool!, args, in: root) }
 
     static var alertNames: [String] {
         rules.split(separator: "\n").compactMap { line in

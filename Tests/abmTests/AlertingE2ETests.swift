@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The alerting chain end to end over loopback: the real binary evaluating a short-`for` copy of the shipped
 /// rules, Debian's Prometheus scraping it with the same rules, and Debian's Alertmanager receiving from both.

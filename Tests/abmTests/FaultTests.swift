@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Faults over the real binary and real files (scripts/fault-tests.sh holds the checks): SIGTERM under
 /// load, a full log disk, a locked SQLite file and a read-only data directory. `kill -9` with jobs queued

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// A real systemd-journald, started in a private mount namespace so the host's journal is untouched.
 final class PrivateJournald: @unchecked Sendable {

@@ -5,6 +5,7 @@ import Foundation
 #endif
 import Synchronization
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc

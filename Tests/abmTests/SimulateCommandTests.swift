@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The real `abm` binary, run as a user would run it.
 @Suite struct SimulateCommandTests {

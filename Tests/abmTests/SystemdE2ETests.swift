@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The shipped unit under a real systemd (systemd-nspawn): readiness, status, journal fields, watchdog
 /// restart, reload and stop. The checks are in scripts/systemd-e2e.sh; this runs it on the built binary.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The shipped unit, checked by systemd's own tools (they work without systemd as PID 1).
 @Suite struct SystemdUnitTests {
