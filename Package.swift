@@ -18,12 +18,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The model: no package dependencies, no I/O, no clocks.
         .target(name: "Simulation"),
-        // SQLite from the system (libsqlite3-dev), for the durable job store.
-        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // libsystemd (libsystemd-dev): journald and sd_notify; imported only under Telemetry/Systemd/.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // zlib (zlib1g-dev): gzip of rotated log files.
@@ -52,11 +51,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Job queue, stores and result cache.
+        // Job admission, claiming and running over a JobStore (SQLite through GRDB, with the system's
+        // libsqlite3-dev; or memory), the result cache by reference, progress events.
         .target(
             name: "Jobs",
             dependencies: [
-                "Simulation", "CSQLite",
+                "Simulation",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -111,7 +112,7 @@ let package = Package(
         ),
         .testTarget(
             name: "JobsTests",
-            dependencies: ["Jobs", "Simulation"]
+            dependencies: ["Jobs", "Simulation", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "APITests",

@@ -52,6 +52,15 @@ public enum APIError: Error, Sendable {
                 .tooManyRequests,
                 "Job queue is full (\(running) running, \(queued) of \(maxQueued) queued). Try again later.",
                 headers: [.retryAfter: String(retry)])
+        case .clientQuotaFull(let queued, let maxPerClient, let retry):
+            return .detail(
+                .tooManyRequests,
+                "Too many queued jobs from this client (\(queued) of \(maxPerClient) allowed). Wait for some to finish, then try again.",
+                headers: [.retryAfter: String(retry)])
+        case .insufficientStorage:
+            return .detail(
+                .serviceUnavailable, "The service is low on disk space and accepts no new jobs; try again later.",
+                headers: [.retryAfter: "30"])
         case .notFound(let id): return .detail(.notFound, "Job \(id) not found")
         case .notCancellable(let id): return .detail(.badRequest, "Job \(id) not found or not cancellable")
         case .draining:

@@ -21,6 +21,12 @@ public func buildApplication(
     var queueConfiguration = JobQueueConfiguration()
     queueConfiguration.maxConcurrentJobs = configuration.maxConcurrentJobs
     queueConfiguration.maxQueuedJobs = configuration.maxQueuedJobs
+    queueConfiguration.maxQueuedJobsPerClient = configuration.maxQueuedJobsPerClient
+    queueConfiguration.leaseSeconds = Double(configuration.jobLeaseSeconds)
+    queueConfiguration.instanceID = "\(ProcessInfo.processInfo.hostName):\(configuration.port)"
+    // Submissions are refused (503) while the data disk is below its floor, before any CPU is spent.
+    let disk = DiskSpaceCheck(path: configuration.dataDirectory, minimumFreeBytes: configuration.diskMinFreeBytes)
+    if configuration.jobStore == .sqlite { queueConfiguration.admissionCheck = { disk.failure() } }
     queueConfiguration.jobTTL = TimeInterval(configuration.jobTTLHours) * 3600
     queueConfiguration.cacheMaxEntries = configuration.cacheMaxEntries
     queueConfiguration.cacheMaxAge = TimeInterval(configuration.cacheTTLMinutes) * 60

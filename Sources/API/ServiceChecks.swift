@@ -11,7 +11,7 @@ enum ServiceChecks {
         let queue: JobQueue
 
         func collect() async throws -> [MetricFamilySnapshot] {
-            let s = await queue.stats()
+            let s = try await queue.stats()
             func e(_ n: String) -> MetricCatalogue.Entry { MetricCatalogue.entry(n)! }
             return [
                 MetricFamilySnapshot(
@@ -26,7 +26,7 @@ enum ServiceChecks {
     static func register(queue: JobQueue, configuration: ServiceConfiguration, telemetry: TelemetryBundle) {
         telemetry.exporter.register(JobsCollector(queue: queue))
         telemetry.setStatusProvider {
-            let s = await queue.stats()
+            guard let s = try? await queue.stats() else { return "serving; job store unavailable" }
             return "serving; jobs: \(s.counts[.running]) running, \(s.counts[.pending]) queued"
         }
         let health = telemetry.health
@@ -54,12 +54,14 @@ enum ServiceChecks {
                 let queueDraining = await queue.isDraining
                 return (draining || queueDraining) ? HealthCheckResult(.fail, output: "shutting down") : HealthCheckResult(.pass)
             })
+        // A full queue is a warning, not a readiness failure: one client filling it must not take the
+        // instance out of its load balancer (submissions get 429, everything else is served).
         health.register(
-            ClosureHealthCheck("job-queue:saturation", probes: [.ready]) {
-                let s = await queue.stats()
+            ClosureHealthCheck("job-queue:saturation", probes: []) {
+                guard let s = try? await queue.stats() else { return HealthCheckResult(.warn, output: "job store unavailable") }
                 let pending = s.counts[.pending]
                 let ratio = s.maxQueuedJobs > 0 ? Double(pending) / Double(s.maxQueuedJobs) : (pending > 0 ? 1 : 0)
-                let status: HealthStatus = ratio >= 1 ? .fail : (ratio >= 0.8 ? .warn : .pass)
+                let status: HealthStatus = ratio >= 0.8 ? .warn : .pass
                 return HealthCheckResult(status, observedValue: ratio * 100, observedUnit: "percent", output: status == .pass ? nil : "\(pending) of \(s.maxQueuedJobs) queue slots used")
             })
         health.register(DiskSpaceCheck(path: configuration.dataDirectory, minimumFreeBytes: configuration.diskMinFreeBytes))

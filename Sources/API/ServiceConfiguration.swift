@@ -15,6 +15,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var maxRequestSize = 10_485_760
     public var maxConcurrentJobs = 5
     public var maxQueuedJobs = 100
+    public var maxQueuedJobsPerClient = 25
+    public var jobLeaseSeconds = 30
     public var jobTTLHours = 24
     public var cacheMaxEntries = 256
     public var cacheTTLMinutes = 120
@@ -61,7 +63,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// `.env.example` in step.
     public static let variables = [
         "ABM_HOST", "ABM_PORT", "ABM_DATA_DIR", "ABM_JOB_STORE", "LOG_LEVEL", "RATE_LIMIT_ENABLED", "DEFAULT_RATE_LIMIT",
-        "CORS_ORIGINS", "MAX_REQUEST_SIZE", "ABM_MAX_CONCURRENT_JOBS", "ABM_MAX_QUEUED_JOBS", "ABM_JOB_TTL_HOURS",
+        "CORS_ORIGINS", "MAX_REQUEST_SIZE", "ABM_MAX_CONCURRENT_JOBS", "ABM_MAX_QUEUED_JOBS", "ABM_MAX_QUEUED_JOBS_PER_CLIENT",
+        "ABM_JOB_LEASE_SECONDS", "ABM_JOB_TTL_HOURS",
         "ABM_CACHE_MAX_ENTRIES", "ABM_CACHE_TTL_MINUTES", "ABM_MAX_SYNC_SIMULATIONS", "ABM_SHUTDOWN_DRAIN_DELAY_SECONDS", "ABM_SHUTDOWN_TIMEOUT_SECONDS",
         "PROMETHEUS_ENABLED", "ABM_LOG_TARGET", "ABM_LOG_FILE", "ABM_LOG_MAX_BYTES", "ABM_LOG_BACKUPS", "ABM_LOG_ROTATE_DAILY",
         "ABM_LOG_COMPRESS", "ABM_LOG_FILE_MODE", "ABM_MEMORY_LIMIT_BYTES", "ABM_DISK_MIN_FREE_BYTES", "ABM_ENV_FILE",
@@ -173,6 +176,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
         int("MAX_REQUEST_SIZE", 1024...1_073_741_824) { c.maxRequestSize = $0 }
         int("ABM_MAX_CONCURRENT_JOBS", 1...256) { c.maxConcurrentJobs = $0 }
         int("ABM_MAX_QUEUED_JOBS", 0...1_000_000) { c.maxQueuedJobs = $0 }
+        int("ABM_MAX_QUEUED_JOBS_PER_CLIENT", 0...1_000_000) { c.maxQueuedJobsPerClient = $0 }
+        int("ABM_JOB_LEASE_SECONDS", 1...3600) { c.jobLeaseSeconds = $0 }
         int("ABM_JOB_TTL_HOURS", 1...87_600) { c.jobTTLHours = $0 }
         int("ABM_CACHE_MAX_ENTRIES", 0...1_000_000) { c.cacheMaxEntries = $0 }
         int("ABM_CACHE_TTL_MINUTES", 0...525_600) { c.cacheTTLMinutes = $0 }

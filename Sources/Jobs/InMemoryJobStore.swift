@@ -1,12 +1,63 @@
 import Foundation
 import Synchronization
 
-/// Jobs in memory: for tests and for running without a data directory (`ABM_JOB_STORE=memory`).
+/// Jobs in memory, with the same semantics as the SQLite store (atomic admission, leases, fenced writes,
+/// cursors, counters, results by reference): for tests and for running without a data directory
+/// (`ABM_JOB_STORE=memory`), where memory holding every job until its TTL is the point.
 public final class InMemoryJobStore: JobStore {
+    private struct Stored {
+        var job: JobRecord
+        var request: [UInt8]
+        var resultID: Int64?
+        var lease: Lease?
+        var leaseExpires: Date?
+        var cancelRequested = false
+    }
+    private struct CacheEntry {
+        var resultID: Int64
+        var seed: UInt32
+        var totalMonths: Int
+        var storedAt: Date
+        var lastUsed: UInt64
+    }
     private struct State {
-        var jobs: [String: JobRecord] = [:]
-        var order: [String] = []
-        var results: [String: [UInt8]] = [:]
+        var jobs: [String: Stored] = [:]
+        /// Job ids in submission order (the sequence is the position + offset).
+        var order: [Int64: String] = [:]
+        var nextSequence: Int64 = 1
+        var results: [Int64: [[UInt8]]] = [:]
+        var nextResult: Int64 = 1
+        var cache: [String: CacheEntry] = [:]
+        var tick: UInt64 = 0
+        var counts = JobCounts()
+        /// Sequences of pending jobs (at most the queue bound), so a claim does not walk every job.
+        var pending = Set<Int64>()
+
+        mutating func set(_ id: String, status: JobStatus) {
+            guard let old = jobs[id]?.job.status, old != status else { return }
+            counts.byStatus[old, default: 0] -= 1
+            counts.byStatus[status, default: 0] += 1
+            jobs[id]!.job.status = status
+            if status == .pending { pending.insert(jobs[id]!.job.sequence) } else { pending.remove(jobs[id]!.job.sequence) }
+        }
+
+        mutating func add(_ stored: Stored) -> JobRecord {
+            var s = stored
+            s.job.sequence = nextSequence
+            nextSequence += 1
+            jobs[s.job.id] = s
+            order[s.job.sequence] = s.job.id
+            counts.byStatus[s.job.status, default: 0] += 1
+            if s.job.status == .pending { pending.insert(s.job.sequence) }
+            return view(s.job.id)!
+        }
+
+        func view(_ id: String) -> JobRecord? {
+            guard let s = jobs[id] else { return nil }
+            var j = s.job
+            j.resultBytes = s.resultID.flatMap { results[$0] }.map { $0.reduce(0) { $0 + $1.count } }
+            return j
+        }
     }
     private let state = Mutex(State())
 
@@ -15,47 +66,194 @@ public final class InMemoryJobStore: JobStore {
     public func migrate() async throws {}
     public func checkWritable() async throws {}
 
-    public func insert(_ job: JobRecord) async throws {
-        try state.withLock { s in
-            if s.jobs[job.id] != nil { throw JobStoreError.unavailable("duplicate job id \(job.id)") }
-            s.jobs[job.id] = job
-            s.order.append(job.id)
-        }
-    }
-
-    public func update(_ job: JobRecord) async throws {
-        try state.withLock { s in
-            guard s.jobs[job.id] != nil else { throw JobStoreError.notFound(job.id) }
-            var j = job
-            j.request = s.jobs[job.id]!.request
-            s.jobs[job.id] = j
-        }
-    }
-
-    public func complete(_ job: JobRecord, result: [UInt8]) async throws {
-        try await update(job)
-        state.withLock { $0.results[job.id] = result }
-    }
-
-    public func job(_ id: String) async throws -> JobRecord? { state.withLock { $0.jobs[id] } }
-    public func result(_ id: String) async throws -> [UInt8]? { state.withLock { $0.results[id] } }
-
-    public func allJobs() async throws -> [JobRecord] {
-        state.withLock { s in s.order.compactMap { s.jobs[$0] } }
-    }
-
-    public func deleteTerminal(completedBefore cutoff: Date) async throws -> [String] {
+    public func admit(_ submission: NewJob, limits: AdmissionLimits, now: Date) async throws -> Admission {
         state.withLock { s in
-            let ids = s.order.filter { id in
-                guard let j = s.jobs[id], j.status.isTerminal, let done = j.completedAt else { return false }
-                return done < cutoff
+            let pending = s.counts[.pending]
+            if pending >= limits.maxQueued { return .queueFull(running: s.counts[.running], queued: pending) }
+            let job = submission.job
+            if limits.maxQueuedPerClient > 0, let client = job.client {
+                let mine = s.pending.filter { s.order[$0].flatMap { s.jobs[$0]?.job.client } == client }.count
+                if mine >= limits.maxQueuedPerClient { return .clientQuotaFull(queued: mine) }
             }
-            for id in ids {
+            if let key = job.cacheKey, let hit = s.cache[key], now.timeIntervalSince(hit.storedAt) <= limits.cacheMaxAge,
+                s.results[hit.resultID] != nil
+            {
+                s.tick += 1
+                s.cache[key]!.lastUsed = s.tick
+                let cached = JobRecord(
+                    id: submission.cachedID, kind: job.kind, status: .completed, createdAt: now, startedAt: now,
+                    completedAt: now, currentMonth: hit.totalMonths, totalMonths: hit.totalMonths, seed: hit.seed,
+                    cacheKey: key, cached: true, client: job.client)
+                return .cached(s.add(Stored(job: cached, request: [], resultID: hit.resultID)))
+            }
+            var queued = job
+            queued.status = .pending
+            queued.createdAt = now
+            return .queued(s.add(Stored(job: queued, request: submission.request)))
+        }
+    }
+
+    public func claim(owner: String, leaseSeconds: Double, now: Date) async throws -> ClaimedJob? {
+        state.withLock { s in
+            guard let seq = s.pending.min(), let id = s.order[seq]
+            else { return nil }
+            let lease = Lease(jobID: id, token: UUID().uuidString, owner: owner)
+            s.set(id, status: .running)
+            s.jobs[id]!.job.startedAt = now
+            s.jobs[id]!.job.attempts += 1
+            s.jobs[id]!.job.currentMonth = 0
+            s.jobs[id]!.lease = lease
+            s.jobs[id]!.leaseExpires = now.addingTimeInterval(leaseSeconds)
+            s.jobs[id]!.cancelRequested = false
+            return ClaimedJob(job: s.view(id)!, request: s.jobs[id]!.request, lease: lease)
+        }
+    }
+
+    private func holding<T>(_ lease: Lease, _ body: (inout State) -> T) -> T? {
+        state.withLock { s in
+            guard let j = s.jobs[lease.jobID], j.job.status == .running, j.lease == lease else { return nil }
+            return body(&s)
+        }
+    }
+
+    public func renew(_ lease: Lease, currentMonth: Int, leaseSeconds: Double, now: Date) async throws -> LeaseState? {
+        holding(lease) { s in
+            s.jobs[lease.jobID]!.leaseExpires = now.addingTimeInterval(leaseSeconds)
+            s.jobs[lease.jobID]!.job.currentMonth = currentMonth
+            return LeaseState(cancelRequested: s.jobs[lease.jobID]!.cancelRequested)
+        }
+    }
+
+    public func complete(_ lease: Lease, result: [UInt8], cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool {
+        holding(lease) { s in
+            let id = lease.jobID
+            let resultID = s.nextResult
+            s.nextResult += 1
+            s.results[resultID] = ResultChunking.split(result).map(Array.init)
+            s.set(id, status: .completed)
+            s.jobs[id]!.job.completedAt = now
+            s.jobs[id]!.job.currentMonth = s.jobs[id]!.job.totalMonths
+            s.jobs[id]!.job.error = nil
+            s.jobs[id]!.resultID = resultID
+            s.jobs[id]!.lease = nil
+            if let cacheKey, cacheMaxEntries > 0 {
+                s.tick += 1
+                let j = s.jobs[id]!.job
+                s.cache[cacheKey] = CacheEntry(
+                    resultID: resultID, seed: j.seed, totalMonths: j.totalMonths, storedAt: now, lastUsed: s.tick)
+                while s.cache.count > cacheMaxEntries, let oldest = s.cache.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
+                    s.cache[oldest.key] = nil
+                }
+            }
+            return true
+        } ?? false
+    }
+
+    private func end(_ lease: Lease, _ status: JobStatus, error: String? = nil, now: Date?) -> Bool {
+        holding(lease) { s in
+            let id = lease.jobID
+            s.set(id, status: status)
+            s.jobs[id]!.lease = nil
+            s.jobs[id]!.job.completedAt = now
+            if status == .pending { s.jobs[id]!.job.currentMonth = 0 }
+            if let error { s.jobs[id]!.job.error = error }
+            return true
+        } ?? false
+    }
+
+    public func fail(_ lease: Lease, error: String, now: Date) async throws -> Bool { end(lease, .failed, error: error, now: now) }
+    public func cancelled(_ lease: Lease, now: Date) async throws -> Bool { end(lease, .cancelled, now: now) }
+    public func release(_ lease: Lease) async throws -> Bool { end(lease, .pending, now: nil) }
+
+    public func cancel(_ id: String, now: Date) async throws -> CancelOutcome {
+        state.withLock { s in
+            guard let j = s.jobs[id] else { return .notFound }
+            switch j.job.status {
+            case .pending:
+                s.set(id, status: .cancelled)
+                s.jobs[id]!.job.completedAt = now
+                return .cancelled(s.view(id)!)
+            case .running:
+                s.jobs[id]!.cancelRequested = true
+                return .requested
+            default:
+                return .notCancellable
+            }
+        }
+    }
+
+    public func requeueAbandoned(leaseExpiredBefore: Date?, maxRescues: Int, now: Date) async throws -> Rescue {
+        state.withLock { s in
+            var rescue = Rescue()
+            for (id, j) in s.jobs where j.job.status == .running {
+                if let cutoff = leaseExpiredBefore, let expires = j.leaseExpires, expires >= cutoff { continue }
+                s.jobs[id]!.lease = nil
+                if j.cancelRequested {
+                    s.set(id, status: .cancelled)
+                    s.jobs[id]!.job.completedAt = now
+                } else if j.job.rescues + 1 >= maxRescues {
+                    s.set(id, status: .failed)
+                    s.jobs[id]!.job.completedAt = now
+                    s.jobs[id]!.job.error =
+                        "abandoned: its run was interrupted \(j.job.rescues + 1) times (process crash or lost lease); not retried again"
+                    rescue.failed += 1
+                } else {
+                    s.set(id, status: .pending)
+                    s.jobs[id]!.job.rescues += 1
+                    s.jobs[id]!.job.currentMonth = 0
+                    rescue.requeued += 1
+                }
+            }
+            return rescue
+        }
+    }
+
+    public func job(_ id: String) async throws -> JobRecord? { state.withLock { $0.view(id) } }
+
+    public func list(after cursor: Int64?, limit: Int) async throws -> JobPage {
+        state.withLock { s in
+            let seqs = s.order.keys.filter { $0 > (cursor ?? 0) }.sorted().prefix(limit + 1)
+            var jobs = seqs.compactMap { s.order[$0].flatMap(s.view) }
+            var next: Int64?
+            if jobs.count > limit {
+                jobs.removeLast()
+                next = jobs.last?.sequence
+            }
+            return JobPage(jobs: jobs, next: next)
+        }
+    }
+
+    public func counts() async throws -> StoreCounts {
+        state.withLock { StoreCounts(jobs: $0.counts, cacheEntries: $0.cache.count) }
+    }
+
+    public func resultInfo(_ jobID: String) async throws -> ResultInfo? {
+        state.withLock { s in
+            guard let rid = s.jobs[jobID]?.resultID, let chunks = s.results[rid] else { return nil }
+            return ResultInfo(resultID: rid, bytes: chunks.reduce(0) { $0 + $1.count }, chunks: chunks.count)
+        }
+    }
+
+    public func resultChunk(_ resultID: Int64, index: Int) async throws -> [UInt8]? {
+        state.withLock { s in
+            guard let chunks = s.results[resultID], chunks.indices.contains(index) else { return nil }
+            return chunks[index]
+        }
+    }
+
+    public func sweep(completedBefore cutoff: Date, cacheExpiredBefore: Date) async throws -> Int {
+        state.withLock { s in
+            var deleted = 0
+            for (id, j) in s.jobs where j.job.status.isTerminal && (j.job.completedAt ?? .distantFuture) < cutoff {
                 s.jobs[id] = nil
-                s.results[id] = nil
+                s.order[j.job.sequence] = nil
+                s.counts.byStatus[j.job.status, default: 0] -= 1
+                deleted += 1
             }
-            s.order.removeAll { ids.contains($0) }
-            return ids
+            s.cache = s.cache.filter { $0.value.storedAt >= cacheExpiredBefore }
+            let referenced = Set(s.jobs.values.compactMap(\.resultID)).union(s.cache.values.map(\.resultID))
+            s.results = s.results.filter { referenced.contains($0.key) }
+            return deleted
         }
     }
 }

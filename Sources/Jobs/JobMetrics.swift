@@ -6,6 +6,30 @@ import Foundation
 struct JobMetrics: Sendable {
     let factory: any MetricsFactory
 
+    /// Counters that rules, runbooks and dashboards name exist from the first scrape, at zero.
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+        Counter(label: "abm_job_store_errors_total", factory: factory).increment(by: 0)
+        for reason in ["queue_full", "client_quota", "disk"] {
+            Counter(label: "abm_job_submissions_refused_total", dimensions: [("reason", reason)], factory: factory).increment(by: 0)
+        }
+        Counter(label: "abm_job_leases_lost_total", factory: factory).increment(by: 0)
+        Counter(label: "abm_job_fenced_writes_total", factory: factory).increment(by: 0)
+        Counter(label: "abm_job_rescues_total", factory: factory).increment(by: 0)
+    }
+
+    func refused(_ reason: String) {
+        Counter(label: "abm_job_submissions_refused_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
+    func leaseLost() { Counter(label: "abm_job_leases_lost_total", factory: factory).increment() }
+    func fencedWrite() { Counter(label: "abm_job_fenced_writes_total", factory: factory).increment() }
+    func rescued(_ n: Int) { Counter(label: "abm_job_rescues_total", factory: factory).increment(by: Int64(n)) }
+
+    func stateWriteFailed(_ operation: String) {
+        Counter(label: "abm_job_state_write_failures_total", dimensions: [("operation", operation)], factory: factory).increment()
+    }
+
     func submitted(_ kind: String) {
         Counter(label: "abm_jobs_submitted_total", dimensions: [("kind", kind)], factory: factory).increment()
     }

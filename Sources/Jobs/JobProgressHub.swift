@@ -40,11 +40,13 @@ public struct JobSnapshot: Sendable, Equatable {
     }
 }
 
-/// Live progress of running jobs, pushed to subscribers as it changes (the progress stream is not polled).
-/// Updates come from simulation worker threads, so this is lock-based rather than an actor.
+/// Live progress of the jobs running in this process, pushed to subscribers as it changes (the progress
+/// stream is not polled). It holds an entry only while a job runs here or a client is subscribed to it, so
+/// its memory follows the running jobs and the open streams, never the stored jobs. Updates come from
+/// simulation worker threads, so this is lock-based rather than an actor.
 public final class JobProgressHub: Sendable {
     private struct Entry {
-        var snapshot: JobSnapshot
+        var snapshot: JobSnapshot?
         var subscribers: [UInt64: AsyncStream<JobSnapshot>.Continuation] = [:]
     }
     private struct State {
@@ -55,17 +57,24 @@ public final class JobProgressHub: Sendable {
 
     public init() {}
 
+    /// The live state of a job running here.
     public func snapshot(_ id: String) -> JobSnapshot? { state.withLock { $0.entries[id]?.snapshot } }
 
-    /// Records a new state and pushes it to every subscriber of the job.
+    /// Records a new state and pushes it to every subscriber of the job; a terminal state ends their streams.
     public func publish(_ snapshot: JobSnapshot) {
         let subscribers = state.withLock { s -> [AsyncStream<JobSnapshot>.Continuation] in
-            if s.entries[snapshot.jobID] == nil {
-                s.entries[snapshot.jobID] = Entry(snapshot: snapshot)
+            let subs = Array(s.entries[snapshot.jobID]?.subscribers.values ?? [:].values)
+            if snapshot.status.isTerminal || snapshot.status == .pending {
+                // Only running jobs are kept; subscribers of a job that ended are finished below.
+                if snapshot.status.isTerminal {
+                    s.entries[snapshot.jobID] = nil
+                } else {
+                    s.entries[snapshot.jobID]?.snapshot = nil
+                }
             } else {
-                s.entries[snapshot.jobID]!.snapshot = snapshot
+                s.entries[snapshot.jobID, default: Entry()].snapshot = snapshot
             }
-            return Array(s.entries[snapshot.jobID]!.subscribers.values)
+            return subs
         }
         for s in subscribers { s.yield(snapshot) }
         if snapshot.status.isTerminal {
@@ -81,33 +90,32 @@ public final class JobProgressHub: Sendable {
         publish(snap)
     }
 
+    /// The run ended here: its live state goes (subscribers stay until the job's terminal state reaches them).
+    public func forget(_ id: String) {
+        state.withLock { s in
+            s.entries[id]?.snapshot = nil
+            if s.entries[id]?.subscribers.isEmpty == true { s.entries[id] = nil }
+        }
+    }
+
     /// A stream of this job's states from now on; it finishes once the job is terminal.
     public func subscribe(_ id: String) -> AsyncStream<JobSnapshot> {
-        let (stream, continuation) = AsyncStream.makeStream(of: JobSnapshot.self, bufferingPolicy: .unbounded)
-        let (token, current) = state.withLock { s -> (UInt64, JobSnapshot?) in
+        let (stream, continuation) = AsyncStream.makeStream(of: JobSnapshot.self, bufferingPolicy: .bufferingNewest(64))
+        let token = state.withLock { s -> UInt64 in
             s.nextID += 1
-            s.entries[id, default: Entry(snapshot: JobSnapshot(jobID: id, status: .pending, currentMonth: 0, totalMonths: 0))]
-                .subscribers[s.nextID] = continuation
-            return (s.nextID, s.entries[id]?.snapshot)
+            s.entries[id, default: Entry()].subscribers[s.nextID] = continuation
+            return s.nextID
         }
-        if let current, current.status.isTerminal { continuation.finish() }
         continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.entries[id]?.subscribers.removeValue(forKey: token) }
+            self?.state.withLock { s in
+                s.entries[id]?.subscribers.removeValue(forKey: token)
+                if let e = s.entries[id], e.subscribers.isEmpty, e.snapshot == nil { s.entries[id] = nil }
+            }
         }
         return stream
     }
 
-    /// Forgets jobs that were deleted.
-    public func remove(_ ids: [String]) {
-        let finished = state.withLock { s -> [AsyncStream<JobSnapshot>.Continuation] in
-            var out: [AsyncStream<JobSnapshot>.Continuation] = []
-            for id in ids {
-                if let e = s.entries.removeValue(forKey: id) { out += e.subscribers.values }
-            }
-            return out
-        }
-        for c in finished { c.finish() }
-    }
-
     public var subscriberCount: Int { state.withLock { $0.entries.values.reduce(0) { $0 + $1.subscribers.count } } }
+    /// Entries held: running jobs and jobs with open streams.
+    public var entryCount: Int { state.withLock { $0.entries.count } }
 }

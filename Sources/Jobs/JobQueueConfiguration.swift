@@ -5,6 +5,9 @@ public struct JobQueueConfiguration: Sendable {
     public var maxConcurrentJobs = 5
     /// Jobs waiting to run; beyond this, submissions get 429 (`ABM_MAX_QUEUED_JOBS`).
     public var maxQueuedJobs = 100
+    /// Jobs one client may have waiting; beyond this, that client gets 429 while others still get in
+    /// (`ABM_MAX_QUEUED_JOBS_PER_CLIENT`; 0: no per-client bound).
+    public var maxQueuedJobsPerClient = 25
     /// Terminal jobs are deleted this long after they end (`ABM_JOB_TTL_HOURS`).
     public var jobTTL: TimeInterval = 24 * 3600
     /// How often the TTL sweep runs.
@@ -12,6 +15,14 @@ public struct JobQueueConfiguration: Sendable {
     /// Result cache bounds (`ABM_CACHE_MAX_ENTRIES`, `ABM_CACHE_TTL_MINUTES`).
     public var cacheMaxEntries = 256
     public var cacheMaxAge: TimeInterval = 2 * 3600
+    /// A run's lease: renewed every third of it while the job runs (`ABM_JOB_LEASE_SECONDS`).
+    public var leaseSeconds: Double = 30
+    /// A job whose run was abandoned this many times (crashes, lost leases) fails instead of running again.
+    public var maxRescues = 3
+    /// Names this process in the leases it takes.
+    public var instanceID = "local"
+    /// Asked before every admission: a reason to refuse new work (the data disk is nearly full), or nil.
+    public var admissionCheck: (@Sendable () -> String?)?
 
     /// Called on the worker thread after every month (or trial) of a job, before the cancellation check.
     /// Tests use it to hold a job at a known point; the service never sets it.

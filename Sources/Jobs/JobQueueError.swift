@@ -2,6 +2,10 @@
 public enum JobQueueError: Error, Equatable, Sendable {
     /// `ABM_MAX_QUEUED_JOBS` jobs are already waiting.
     case queueFull(running: Int, queued: Int, maxQueued: Int, retryAfterSeconds: Int)
+    /// This client already has `ABM_MAX_QUEUED_JOBS_PER_CLIENT` jobs waiting.
+    case clientQuotaFull(queued: Int, maxPerClient: Int, retryAfterSeconds: Int)
+    /// The data disk is below its free-space floor: no new work until it has room again.
+    case insufficientStorage(String)
     case notFound(String)
     case notCancellable(String)
     /// Shutting down: no new work is accepted.

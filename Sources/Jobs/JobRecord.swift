@@ -22,7 +22,8 @@ public enum JobKind: String, Sendable, Codable {
     case monteCarlo = "monte_carlo"
 }
 
-/// One job as stored: everything needed to answer status calls and to run it again after a restart.
+/// One job as the store describes it: what status calls, listings and the progress stream need. The request
+/// and the result are not here: the request is read when the job is claimed, the result streamed in chunks.
 public struct JobRecord: Sendable, Equatable {
     public var id: String
     public var kind: JobKind
@@ -33,8 +34,6 @@ public struct JobRecord: Sendable, Equatable {
     public var currentMonth: Int
     public var totalMonths: Int
     public var error: String?
-    /// The canonical request JSON (every default filled in).
-    public var request: [UInt8]
     /// The seed the job runs with: the request's, or one chosen at submission, so a rerun is identical.
     public var seed: UInt32
     /// Result-cache key, for seeded ABM requests only.
@@ -43,11 +42,20 @@ public struct JobRecord: Sendable, Equatable {
     public var cached: Bool
     /// Times this job was started (more than 1 after an interruption).
     public var attempts: Int
+    /// Times a run of this job was abandoned (the process died or its lease expired) and the job requeued.
+    public var rescues: Int
+    /// The submitting client's address (for the per-client quota).
+    public var client: String?
+    /// Submission order, assigned by the store; the listing's cursor is built from it.
+    public var sequence: Int64
+    /// The stored result's size in bytes, once completed.
+    public var resultBytes: Int?
 
     public init(
         id: String, kind: JobKind, status: JobStatus = .pending, createdAt: Date, startedAt: Date? = nil,
-        completedAt: Date? = nil, currentMonth: Int = 0, totalMonths: Int, error: String? = nil, request: [UInt8],
-        seed: UInt32, cacheKey: String? = nil, cached: Bool = false, attempts: Int = 0
+        completedAt: Date? = nil, currentMonth: Int = 0, totalMonths: Int, error: String? = nil, seed: UInt32,
+        cacheKey: String? = nil, cached: Bool = false, attempts: Int = 0, rescues: Int = 0, client: String? = nil,
+        sequence: Int64 = 0, resultBytes: Int? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -58,16 +66,55 @@ public struct JobRecord: Sendable, Equatable {
         self.currentMonth = currentMonth
         self.totalMonths = totalMonths
         self.error = error
-        self.request = request
         self.seed = seed
         self.cacheKey = cacheKey
         self.cached = cached
         self.attempts = attempts
+        self.rescues = rescues
+        self.client = client
+        self.sequence = sequence
+        self.resultBytes = resultBytes
     }
 
     public var progressPct: Double {
         totalMonths > 0 ? Double(currentMonth) / Double(totalMonths) * 100 : 0
     }
+}
+
+/// A submission as handed to the store: the job to queue, its canonical request, and the id a cache hit
+/// would get instead.
+public struct NewJob: Sendable {
+    public var job: JobRecord
+    public var request: [UInt8]
+    /// The id of the `cached_` job created when `job.cacheKey` hits the result cache.
+    public var cachedID: String
+
+    public init(job: JobRecord, request: [UInt8], cachedID: String) {
+        self.job = job
+        self.request = request
+        self.cachedID = cachedID
+    }
+}
+
+/// A claim on a running job. Every write about the run (progress, completion, failure, hand-back) names the
+/// token, and the store refuses it once the lease has been taken over, so a late worker writes nothing.
+public struct Lease: Sendable, Equatable {
+    public var jobID: String
+    public var token: String
+    public var owner: String
+
+    public init(jobID: String, token: String, owner: String) {
+        self.jobID = jobID
+        self.token = token
+        self.owner = owner
+    }
+}
+
+/// What a claim hands the worker: the job, its request and its lease.
+public struct ClaimedJob: Sendable {
+    public var job: JobRecord
+    public var request: [UInt8]
+    public var lease: Lease
 }
 
 /// Counts per status, for queue statistics and metrics.

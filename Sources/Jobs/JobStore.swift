@@ -1,23 +1,132 @@
 import Foundation
 
-/// Where jobs and their results live. Two implementations: SQLite (the embedded default) and memory.
-/// The protocol is small so that a networked store can follow.
+/// Where jobs live: the store is the truth, and the process keeps only its running jobs.
+///
+/// Two implementations: SQLite (the embedded default, through GRDB) and memory. The protocol is shaped for a
+/// networked store: admission is one atomic decision, a run is a lease that every write is fenced by,
+/// listings page by cursor and counts are kept at each transition, so no call costs more with more jobs.
 public protocol JobStore: Sendable {
-    /// Creates or upgrades the schema; must run before anything else.
+    /// Creates or upgrades the schema; safe to call again.
     func migrate() async throws
-    func insert(_ job: JobRecord) async throws
-    /// Saves status, timestamps, progress and error of an existing job.
-    func update(_ job: JobRecord) async throws
-    /// Saves the result and marks the job completed, atomically.
-    func complete(_ job: JobRecord, result: [UInt8]) async throws
+
+    /// Decides a submission in one transaction: refuses it when the queue or the client's quota is full
+    /// (cache hits too), answers a seeded request from the result cache by reference (nothing is copied),
+    /// or stores the job and its request as pending.
+    func admit(_ submission: NewJob, limits: AdmissionLimits, now: Date) async throws -> Admission
+
+    /// Takes the oldest pending job, with a fresh lease token expiring `leaseSeconds` from now.
+    func claim(owner: String, leaseSeconds: Double, now: Date) async throws -> ClaimedJob?
+
+    /// Renews a lease and records progress. Nil: the lease is gone (taken over, or the job no longer
+    /// running); the worker must stop and write nothing.
+    func renew(_ lease: Lease, currentMonth: Int, leaseSeconds: Double, now: Date) async throws -> LeaseState?
+
+    /// Ends a run. False: the lease was gone and nothing was written.
+    func complete(_ lease: Lease, result: [UInt8], cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool
+    func fail(_ lease: Lease, error: String, now: Date) async throws -> Bool
+    func cancelled(_ lease: Lease, now: Date) async throws -> Bool
+    /// Hands a running job back to the queue at once (graceful shutdown), to run again from the start.
+    func release(_ lease: Lease) async throws -> Bool
+
+    /// Cancels a pending job at once, or asks the instance running it to stop it.
+    func cancel(_ id: String, now: Date) async throws -> CancelOutcome
+
+    /// Requeues runs nobody is working on: every running job (`leaseExpiredBefore` nil, at the start of the
+    /// only process of an embedded store), or those whose lease expired before the date. A job abandoned
+    /// `maxRescues` times fails instead, with a message that says so.
+    func requeueAbandoned(leaseExpiredBefore: Date?, maxRescues: Int, now: Date) async throws -> Rescue
+
     func job(_ id: String) async throws -> JobRecord?
-    func result(_ id: String) async throws -> [UInt8]?
-    /// Every job in submission order.
-    func allJobs() async throws -> [JobRecord]
-    /// Deletes terminal jobs completed before `cutoff`; returns their ids.
-    func deleteTerminal(completedBefore cutoff: Date) async throws -> [String]
+    /// Jobs in submission order after `cursor` (a job's `sequence`), at most `limit`.
+    func list(after cursor: Int64?, limit: Int) async throws -> JobPage
+    /// Jobs per status and result-cache entries, from counters kept at each transition.
+    func counts() async throws -> StoreCounts
+
+    /// The stored result of a completed job, described for streaming, or nil.
+    func resultInfo(_ jobID: String) async throws -> ResultInfo?
+    /// One chunk of a stored result; nil once the result has been deleted.
+    func resultChunk(_ resultID: Int64, index: Int) async throws -> [UInt8]?
+
+    /// Deletes terminal jobs completed before `cutoff` (in batches), cache entries older than
+    /// `cacheExpiredBefore`, and results no job or cache entry refers to. Returns how many jobs went.
+    func sweep(completedBefore cutoff: Date, cacheExpiredBefore: Date) async throws -> Int
+
     /// Checks that the store can be written now (readiness).
     func checkWritable() async throws
+}
+
+/// The bounds admission enforces, all in the same transaction.
+public struct AdmissionLimits: Sendable, Equatable {
+    public var maxQueued: Int
+    /// Pending jobs one client may have; 0 means no per-client bound.
+    public var maxQueuedPerClient: Int
+    /// Cache entries older than this are not hits.
+    public var cacheMaxAge: TimeInterval
+
+    public init(maxQueued: Int, maxQueuedPerClient: Int, cacheMaxAge: TimeInterval) {
+        self.maxQueued = maxQueued
+        self.maxQueuedPerClient = maxQueuedPerClient
+        self.cacheMaxAge = cacheMaxAge
+    }
+}
+
+public enum Admission: Sendable, Equatable {
+    case queued(JobRecord)
+    /// A completed `cached_` job pointing at the stored result of an earlier run.
+    case cached(JobRecord)
+    case queueFull(running: Int, queued: Int)
+    case clientQuotaFull(queued: Int)
+}
+
+public enum CancelOutcome: Sendable, Equatable {
+    case cancelled(JobRecord)
+    /// Running: the instance running it stops it at its next month (or trial).
+    case requested
+    case notFound
+    case notCancellable
+}
+
+/// What a lease renewal learned.
+public struct LeaseState: Sendable, Equatable {
+    /// Someone cancelled the job: stop it and record it cancelled.
+    public var cancelRequested: Bool
+}
+
+public struct Rescue: Sendable, Equatable {
+    public var requeued: Int
+    public var failed: Int
+    public init(requeued: Int = 0, failed: Int = 0) {
+        self.requeued = requeued
+        self.failed = failed
+    }
+}
+
+public struct JobPage: Sendable, Equatable {
+    public var jobs: [JobRecord]
+    /// The cursor of the next page, or nil when this is the last.
+    public var next: Int64?
+}
+
+public struct StoreCounts: Sendable, Equatable {
+    public var jobs: JobCounts
+    public var cacheEntries: Int
+}
+
+public struct ResultInfo: Sendable, Equatable {
+    public var resultID: Int64
+    public var bytes: Int
+    public var chunks: Int
+}
+
+/// Results are stored in chunks of this size, and served chunk by chunk.
+public enum ResultChunking {
+    public static let chunkBytes = 256 * 1024
+
+    static func split(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
+        stride(from: 0, to: max(bytes.count, 1), by: chunkBytes).map {
+            bytes[$0..<min($0 + chunkBytes, bytes.count)]
+        }
+    }
 }
 
 public enum JobStoreError: Error, Equatable, CustomStringConvertible {

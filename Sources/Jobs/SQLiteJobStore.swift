@@ -1,218 +1,423 @@
-import Dispatch
 import Foundation
+import GRDB
+import Synchronization
 
-/// Jobs in one SQLite file (WAL mode, full sync): a job is on disk before its submission is answered.
+/// Jobs in one SQLite file through GRDB: a WAL database pool (one writer, concurrent readers), full sync,
+/// so a job is on disk before its submission is answered.
 ///
-/// Every call runs on one serial queue, off the Swift concurrency pool, so a slow disk never stalls request
-/// handling. If the file cannot be opened (a read-only directory, a lock held elsewhere), calls fail with
-/// `JobStoreError.unavailable` and the next call tries again, so the store recovers when the fault clears.
-public final class SQLiteJobStore: JobStore, @unchecked Sendable {
+/// The store is the truth: job rows carry status, progress and lease; requests and results live in tables
+/// of their own and are read only when needed (a request when its job is claimed, a result chunk by chunk
+/// as a client reads it); per-status counts are kept by triggers at each transition. GRDB runs every
+/// statement on its own dispatch queues, off the Swift concurrency pool. If the file cannot be opened (a
+/// read-only directory, a lock held elsewhere), calls fail with `JobStoreError.unavailable` and the next
+/// call tries again, so the store recovers when the fault clears.
+public final class SQLiteJobStore: JobStore {
     public let path: String
-    private let queue = DispatchQueue(label: "abm.jobstore")
-    private var connection: SQLiteConnection?
-
-    /// Schema versions, applied in order; `PRAGMA user_version` records the last one applied.
-    static let migrations: [String] = [
-        """
-        CREATE TABLE IF NOT EXISTS jobs (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            id TEXT NOT NULL UNIQUE,
-            kind TEXT NOT NULL,
-            status TEXT NOT NULL,
-            created_at REAL NOT NULL,
-            started_at REAL,
-            completed_at REAL,
-            current_month INTEGER NOT NULL DEFAULT 0,
-            total_months INTEGER NOT NULL,
-            error TEXT,
-            request BLOB NOT NULL,
-            seed INTEGER NOT NULL,
-            cache_key TEXT,
-            cached INTEGER NOT NULL DEFAULT 0,
-            attempts INTEGER NOT NULL DEFAULT 0
-        );
-        CREATE TABLE IF NOT EXISTS results (
-            job_id TEXT PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
-            body BLOB NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
-        CREATE INDEX IF NOT EXISTS jobs_cache_key ON jobs(cache_key);
-        """
-    ]
+    private let opened = Mutex<DatabasePool?>(nil)
 
     /// `directory/jobs.sqlite3`; the directory is created if missing.
     public init(directory: String) {
-        self.path = (directory as NSString).appendingPathComponent("jobs.sqlite3")
+        self.path = directory.hasSuffix("/") ? directory + "jobs.sqlite3" : directory + "/jobs.sqlite3"
+        self.directory = directory.isEmpty ? "." : directory
     }
 
-    private func open() throws -> SQLiteConnection {
-        if let connection { return connection }
-        let dir = (path as NSString).deletingLastPathComponent
-        do {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let c = try SQLiteConnection(path: path)
-            try c.execute("PRAGMA journal_mode=WAL")
-            try c.execute("PRAGMA synchronous=FULL")
-            try c.execute("PRAGMA foreign_keys=ON")
-            try Self.migrate(c)
-            connection = c
-            return c
-        } catch let f as SQLiteConnection.Failure {
-            throw JobStoreError.unavailable("\(path): \(f.message)")
-        } catch {
-            throw JobStoreError.unavailable("\(path): \(error.localizedDescription)")
-        }
-    }
+    private let directory: String
 
-    static func migrate(_ c: SQLiteConnection) throws {
-        var version: Int64 = 0
-        try c.query("PRAGMA user_version") { version = $0.int(0) }
-        for (i, sql) in migrations.enumerated() where Int64(i + 1) > version {
-            try c.transaction {
-                try c.execute(sql)
-                try c.execute("PRAGMA user_version = \(i + 1)")
-            }
-        }
-    }
-
-    public var schemaVersion: Int { Self.migrations.count }
-
-    /// Runs `body` on the store's queue with an open connection. A failing connection is dropped so the
-    /// next call reopens it.
-    private func run<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (k: CheckedContinuation<T, any Error>) in
-            queue.async {
-                do {
-                    let c = try self.open()
-                    do {
-                        k.resume(returning: try body(c))
-                    } catch let f as SQLiteConnection.Failure {
-                        if !f.isBusy { self.connection = nil }
-                        k.resume(throwing: JobStoreError.unavailable("\(self.path): \(f.message)"))
-                    }
-                } catch {
-                    k.resume(throwing: error)
+    /// The pool, opened and migrated on first use.
+    func pool() throws -> DatabasePool {
+        try opened.withLock { current in
+            if let current { return current }
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                var config = Configuration()
+                config.label = "abm.jobstore"
+                config.busyMode = .timeout(2)
+                config.prepareDatabase { db in
+                    try db.execute(sql: "PRAGMA synchronous = FULL")
                 }
+                let pool = try DatabasePool(path: path, configuration: config)
+                try SQLiteSchema.migrator.migrate(pool)
+                current = pool
+                return pool
+            } catch let e as DatabaseError {
+                throw JobStoreError.unavailable(Self.describe(e))
+            } catch {
+                throw JobStoreError.unavailable("cannot open the job database: \(error.localizedDescription)")
             }
+        }
+    }
+
+    /// The SQLite message without paths or SQL: what a log line, a health check or a client may see.
+    static func describe(_ e: DatabaseError) -> String {
+        e.message ?? "SQLite error \(e.resultCode.rawValue)"
+    }
+
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let pool = try pool()
+        do {
+            return try await pool.write(body)
+        } catch let e as DatabaseError {
+            throw JobStoreError.unavailable(Self.describe(e))
+        }
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let pool = try pool()
+        do {
+            return try await pool.read(body)
+        } catch let e as DatabaseError {
+            throw JobStoreError.unavailable(Self.describe(e))
         }
     }
 
     public func migrate() async throws {
-        try await run { _ in }
+        _ = try pool()
     }
 
-    /// Writes (the schema version, unchanged) inside a transaction it rolls back: a read-only file or file
-    /// system fails here ("attempt to write a readonly database"), where taking the lock alone would pass.
-    /// The probe does not wait long for a lock another process holds: it fails within 250 ms saying
-    /// "database is locked", well inside the health check's deadline.
+    public var schemaVersion: String { SQLiteSchema.migrator.migrations.last ?? "" }
+
+    /// Writes inside a transaction it rolls back: a read-only file or file system fails here ("attempt to
+    /// write a readonly database"), where taking the lock alone would pass. The probe does not wait long
+    /// for a lock another process holds: it fails within 250 ms saying "database is locked", well inside
+    /// the health check's deadline.
     public func checkWritable() async throws {
-        let version = Self.migrations.count
-        try await run { c in
-            c.setBusyTimeout(milliseconds: 250)
-            defer { c.setBusyTimeout(milliseconds: 2000) }
-            try c.execute("BEGIN IMMEDIATE")
-            do {
-                try c.execute("PRAGMA user_version = \(version)")
-                try c.execute("ROLLBACK")
-            } catch {
-                try? c.execute("ROLLBACK")
-                throw error
+        let pool = try pool()
+        do {
+            try await pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA busy_timeout = 250")
+                defer { try? db.execute(sql: "PRAGMA busy_timeout = 2000") }
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                do {
+                    try db.execute(sql: "INSERT INTO write_probe (at) VALUES (0)")
+                    try db.execute(sql: "ROLLBACK")
+                } catch {
+                    try? db.execute(sql: "ROLLBACK")
+                    throw error
+                }
             }
+        } catch let e as DatabaseError {
+            throw JobStoreError.unavailable(Self.describe(e))
         }
     }
 
-    static let columns =
-        "id, kind, status, created_at, started_at, completed_at, current_month, total_months, error, request, seed, cache_key, cached, attempts"
+    // MARK: Rows
 
-    static func bindings(_ j: JobRecord) -> [SQLiteValue] {
-        [
-            .text(j.id), .text(j.kind.rawValue), .text(j.status.rawValue), .real(j.createdAt.timeIntervalSince1970),
-            .optional(j.startedAt?.timeIntervalSince1970), .optional(j.completedAt?.timeIntervalSince1970),
-            .integer(Int64(j.currentMonth)), .integer(Int64(j.totalMonths)), .optional(j.error), .blob(j.request),
-            .integer(Int64(j.seed)), .optional(j.cacheKey), .integer(j.cached ? 1 : 0), .integer(Int64(j.attempts)),
-        ]
-    }
+    static let columns = """
+        j.seq, j.id, j.kind, j.status, j.created_at, j.started_at, j.completed_at, j.current_month, j.total_months, \
+        j.error, j.seed, j.cache_key, j.cached, j.attempts, j.rescues, j.client, r.size
+        """
+    static let from = "jobs j LEFT JOIN results r ON r.id = j.result_id"
 
-    static func record(_ r: SQLiteRow) -> JobRecord {
+    static func record(_ row: Row) -> JobRecord {
         JobRecord(
-            id: r.text(0) ?? "", kind: JobKind(rawValue: r.text(1) ?? "") ?? .abm,
-            status: JobStatus(rawValue: r.text(2) ?? "") ?? .failed,
-            createdAt: Date(timeIntervalSince1970: r.double(3)),
-            startedAt: r.optionalDouble(4).map(Date.init(timeIntervalSince1970:)),
-            completedAt: r.optionalDouble(5).map(Date.init(timeIntervalSince1970:)), currentMonth: Int(r.int(6)),
-            totalMonths: Int(r.int(7)), error: r.text(8), request: r.blob(9) ?? [], seed: UInt32(truncatingIfNeeded: r.int(10)),
-            cacheKey: r.text(11), cached: r.int(12) != 0, attempts: Int(r.int(13)))
+            id: row[1], kind: JobKind(rawValue: row[2]) ?? .abm, status: JobStatus(rawValue: row[3]) ?? .failed,
+            createdAt: Date(timeIntervalSince1970: row[4]),
+            startedAt: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)),
+            completedAt: (row[6] as Double?).map(Date.init(timeIntervalSince1970:)), currentMonth: row[7],
+            totalMonths: row[8], error: row[9], seed: UInt32(truncatingIfNeeded: row[10] as Int64), cacheKey: row[11],
+            cached: row[12], attempts: row[13], rescues: row[14], client: row[15], sequence: row[0], resultBytes: row[16])
     }
 
-    public func insert(_ job: JobRecord) async throws {
-        try await run { c in
-            try c.query("INSERT INTO jobs (\(Self.columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", Self.bindings(job))
-        }
+    static func fetchJob(_ db: Database, _ id: String) throws -> JobRecord? {
+        try Row.fetchOne(db, sql: "SELECT \(columns) FROM \(from) WHERE j.id = ?", arguments: [id]).map(record)
     }
 
-    public func update(_ job: JobRecord) async throws {
-        try await run { c in
-            try c.query(
-                "UPDATE jobs SET status=?, started_at=?, completed_at=?, current_month=?, total_months=?, error=?, attempts=? WHERE id=?",
-                [
-                    .text(job.status.rawValue), .optional(job.startedAt?.timeIntervalSince1970),
-                    .optional(job.completedAt?.timeIntervalSince1970), .integer(Int64(job.currentMonth)),
-                    .integer(Int64(job.totalMonths)), .optional(job.error), .integer(Int64(job.attempts)), .text(job.id),
-                ])
-            if c.changes == 0 { throw JobStoreError.notFound(job.id) }
-        }
+    static func count(_ db: Database, _ status: JobStatus) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT n FROM job_counts WHERE status = ?", arguments: [status.rawValue]) ?? 0
     }
 
-    public func complete(_ job: JobRecord, result: [UInt8]) async throws {
-        try await run { c in
-            try c.transaction {
-                try c.query("INSERT OR REPLACE INTO results (job_id, body) VALUES (?, ?)", [.text(job.id), .blob(result)])
-                try c.query(
-                    "UPDATE jobs SET status=?, started_at=?, completed_at=?, current_month=?, total_months=?, error=NULL, attempts=? WHERE id=?",
-                    [
-                        .text(job.status.rawValue), .optional(job.startedAt?.timeIntervalSince1970),
-                        .optional(job.completedAt?.timeIntervalSince1970), .integer(Int64(job.currentMonth)),
-                        .integer(Int64(job.totalMonths)), .integer(Int64(job.attempts)), .text(job.id),
+    // MARK: Admission
+
+    public func admit(_ submission: NewJob, limits: AdmissionLimits, now: Date) async throws -> Admission {
+        try await write { db in
+            let pending = try Self.count(db, .pending)
+            if pending >= limits.maxQueued {
+                return .queueFull(running: try Self.count(db, .running), queued: pending)
+            }
+            let job = submission.job
+            if limits.maxQueuedPerClient > 0, let client = job.client {
+                let mine =
+                    try Int.fetchOne(
+                        db, sql: "SELECT count(*) FROM jobs WHERE status = 'pending' AND client = ?", arguments: [client]) ?? 0
+                if mine >= limits.maxQueuedPerClient { return .clientQuotaFull(queued: mine) }
+            }
+            let t = now.timeIntervalSince1970
+            if let key = job.cacheKey,
+                let hit = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT c.result_id, c.seed, c.total_months FROM cache_entries c JOIN results r ON r.id = c.result_id
+                        WHERE c.key = ? AND c.stored_at >= ?
+                        """, arguments: [key, t - limits.cacheMaxAge])
+            {
+                let resultID: Int64 = hit[0]
+                try db.execute(sql: "UPDATE cache_entries SET last_used = ? WHERE key = ?", arguments: [t, key])
+                try db.execute(
+                    sql: """
+                        INSERT INTO jobs (id, kind, status, created_at, started_at, completed_at, current_month, total_months,
+                                          seed, cache_key, cached, client, result_id)
+                        VALUES (?, ?, 'completed', ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+                        """,
+                    arguments: [
+                        submission.cachedID, job.kind.rawValue, t, t, t, hit[2] as Int, hit[2] as Int, hit[1] as Int64, key,
+                        job.client, resultID,
                     ])
+                return .cached(try Self.fetchJob(db, submission.cachedID)!)
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO jobs (id, kind, status, created_at, total_months, seed, cache_key, cached, client)
+                    VALUES (?, ?, 'pending', ?, ?, ?, ?, 0, ?)
+                    """,
+                arguments: [job.id, job.kind.rawValue, t, job.totalMonths, Int64(job.seed), job.cacheKey, job.client])
+            try db.execute(
+                sql: "INSERT INTO job_requests (job_id, body) VALUES (?, ?)", arguments: [job.id, Data(submission.request)])
+            return .queued(try Self.fetchJob(db, job.id)!)
+        }
+    }
+
+    // MARK: Runs
+
+    public func claim(owner: String, leaseSeconds: Double, now: Date) async throws -> ClaimedJob? {
+        let token = UUID().uuidString
+        return try await write { db in
+            let t = now.timeIntervalSince1970
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        UPDATE jobs SET status = 'running', started_at = ?, attempts = attempts + 1, current_month = 0,
+                            lease_token = ?, lease_owner = ?, lease_expires_at = ?, cancel_requested = 0
+                        WHERE seq = (SELECT seq FROM jobs WHERE status = 'pending' ORDER BY seq LIMIT 1)
+                        RETURNING id
+                        """, arguments: [t, token, owner, t + leaseSeconds])
+            else { return nil }
+            let id: String = row[0]
+            let request = try Data.fetchOne(db, sql: "SELECT body FROM job_requests WHERE job_id = ?", arguments: [id])
+            return ClaimedJob(
+                job: try Self.fetchJob(db, id)!, request: request.map { [UInt8]($0) } ?? [],
+                lease: Lease(jobID: id, token: token, owner: owner))
+        }
+    }
+
+    public func renew(_ lease: Lease, currentMonth: Int, leaseSeconds: Double, now: Date) async throws -> LeaseState? {
+        try await write { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    UPDATE jobs SET lease_expires_at = ?, current_month = ?
+                    WHERE id = ? AND lease_token = ? AND status = 'running' RETURNING cancel_requested
+                    """, arguments: [now.timeIntervalSince1970 + leaseSeconds, currentMonth, lease.jobID, lease.token])
+            return row.map { LeaseState(cancelRequested: $0[0]) }
+        }
+    }
+
+    /// Ends a run in one transaction, only while the lease still holds.
+    private func finish(_ lease: Lease, _ body: @escaping @Sendable (Database) throws -> Void) async throws -> Bool {
+        try await write { db in
+            let holds =
+                try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM jobs WHERE id = ? AND lease_token = ? AND status = 'running'",
+                    arguments: [lease.jobID, lease.token]) ?? false
+            guard holds else { return false }
+            try body(db)
+            return true
+        }
+    }
+
+    public func complete(_ lease: Lease, result: [UInt8], cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool {
+        try await finish(lease) { db in
+            let t = now.timeIntervalSince1970
+            let chunks = ResultChunking.split(result)
+            try db.execute(
+                sql: "INSERT INTO results (size, chunks, created_at) VALUES (?, ?, ?)", arguments: [result.count, chunks.count, t])
+            let resultID = db.lastInsertedRowID
+            for (i, chunk) in chunks.enumerated() {
+                try db.execute(
+                    sql: "INSERT INTO result_chunks (result_id, idx, data) VALUES (?, ?, ?)",
+                    arguments: [resultID, i, Data(chunk)])
+            }
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET status = 'completed', completed_at = ?, current_month = total_months, error = NULL,
+                        result_id = ?, lease_token = NULL, lease_expires_at = NULL WHERE id = ?
+                    """, arguments: [t, resultID, lease.jobID])
+            if let cacheKey, cacheMaxEntries > 0 {
+                try db.execute(
+                    sql: """
+                        INSERT INTO cache_entries (key, result_id, seed, total_months, stored_at, last_used)
+                        SELECT ?, ?, seed, total_months, ?, ? FROM jobs WHERE id = ?
+                        ON CONFLICT (key) DO UPDATE SET result_id = excluded.result_id, stored_at = excluded.stored_at,
+                            last_used = excluded.last_used
+                        """, arguments: [cacheKey, resultID, t, t, lease.jobID])
+                try db.execute(
+                    sql: """
+                        DELETE FROM cache_entries WHERE key IN (
+                            SELECT key FROM cache_entries ORDER BY last_used DESC LIMIT -1 OFFSET ?)
+                        """, arguments: [cacheMaxEntries])
             }
         }
     }
+
+    public func fail(_ lease: Lease, error: String, now: Date) async throws -> Bool {
+        try await finish(lease) { db in
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET status = 'failed', completed_at = ?, error = ?, lease_token = NULL, lease_expires_at = NULL
+                    WHERE id = ?
+                    """, arguments: [now.timeIntervalSince1970, error, lease.jobID])
+        }
+    }
+
+    public func cancelled(_ lease: Lease, now: Date) async throws -> Bool {
+        try await finish(lease) { db in
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET status = 'cancelled', completed_at = ?, lease_token = NULL, lease_expires_at = NULL
+                    WHERE id = ?
+                    """, arguments: [now.timeIntervalSince1970, lease.jobID])
+        }
+    }
+
+    public func release(_ lease: Lease) async throws -> Bool {
+        try await finish(lease) { db in
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET status = 'pending', current_month = 0, lease_token = NULL, lease_owner = NULL,
+                        lease_expires_at = NULL WHERE id = ?
+                    """, arguments: [lease.jobID])
+        }
+    }
+
+    public func cancel(_ id: String, now: Date) async throws -> CancelOutcome {
+        try await write { db in
+            guard let status = try String.fetchOne(db, sql: "SELECT status FROM jobs WHERE id = ?", arguments: [id]) else {
+                return .notFound
+            }
+            switch JobStatus(rawValue: status) {
+            case .pending:
+                try db.execute(
+                    sql: "UPDATE jobs SET status = 'cancelled', completed_at = ? WHERE id = ?",
+                    arguments: [now.timeIntervalSince1970, id])
+                return .cancelled(try Self.fetchJob(db, id)!)
+            case .running:
+                try db.execute(sql: "UPDATE jobs SET cancel_requested = 1 WHERE id = ?", arguments: [id])
+                return .requested
+            default:
+                return .notCancellable
+            }
+        }
+    }
+
+    public func requeueAbandoned(leaseExpiredBefore: Date?, maxRescues: Int, now: Date) async throws -> Rescue {
+        try await write { db in
+            let cutoff = leaseExpiredBefore?.timeIntervalSince1970
+            // A cancel that reached the store but whose run never recorded it ends cancelled, not rerun.
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET status = 'cancelled', completed_at = ?, lease_token = NULL, lease_expires_at = NULL
+                    WHERE status = 'running' AND cancel_requested = 1 AND (? IS NULL OR lease_expires_at < ?)
+                    """, arguments: [now.timeIntervalSince1970, cutoff, cutoff])
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET status = 'failed', completed_at = ?, lease_token = NULL, lease_expires_at = NULL,
+                        error = 'abandoned: its run was interrupted ' || (rescues + 1) || ' times (process crash or lost lease); not retried again'
+                    WHERE status = 'running' AND rescues + 1 >= ? AND (? IS NULL OR lease_expires_at < ?)
+                    """, arguments: [now.timeIntervalSince1970, maxRescues, cutoff, cutoff])
+            let failed = db.changesCount
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET status = 'pending', current_month = 0, rescues = rescues + 1, lease_token = NULL,
+                        lease_owner = NULL, lease_expires_at = NULL
+                    WHERE status = 'running' AND (? IS NULL OR lease_expires_at < ?)
+                    """, arguments: [cutoff, cutoff])
+            return Rescue(requeued: db.changesCount, failed: failed)
+        }
+    }
+
+    // MARK: Queries
 
     public func job(_ id: String) async throws -> JobRecord? {
-        try await run { c in
-            var found: JobRecord?
-            try c.query("SELECT \(Self.columns) FROM jobs WHERE id = ?", [.text(id)]) { found = Self.record($0) }
-            return found
-        }
+        try await read { db in try Self.fetchJob(db, id) }
     }
 
-    public func result(_ id: String) async throws -> [UInt8]? {
-        try await run { c in
-            var body: [UInt8]?
-            try c.query("SELECT body FROM results WHERE job_id = ?", [.text(id)]) { body = $0.blob(0) }
-            return body
-        }
-    }
-
-    public func allJobs() async throws -> [JobRecord] {
-        try await run { c in
-            var out: [JobRecord] = []
-            try c.query("SELECT \(Self.columns) FROM jobs ORDER BY seq") { out.append(Self.record($0)) }
-            return out
-        }
-    }
-
-    public func deleteTerminal(completedBefore cutoff: Date) async throws -> [String] {
-        try await run { c in
-            try c.transaction {
-                var ids: [String] = []
-                try c.query(
-                    "SELECT id FROM jobs WHERE status IN ('completed','failed','cancelled') AND completed_at < ?",
-                    [.real(cutoff.timeIntervalSince1970)]
-                ) { ids.append($0.text(0) ?? "") }
-                for id in ids { try c.query("DELETE FROM jobs WHERE id = ?", [.text(id)]) }
-                return ids
+    public func list(after cursor: Int64?, limit: Int) async throws -> JobPage {
+        try await read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT \(Self.columns) FROM \(Self.from) WHERE j.seq > ? ORDER BY j.seq LIMIT ?",
+                arguments: [cursor ?? 0, limit + 1])
+            var jobs = rows.map(Self.record)
+            var next: Int64?
+            if jobs.count > limit {
+                jobs.removeLast()
+                next = jobs.last?.sequence
             }
+            return JobPage(jobs: jobs, next: next)
         }
+    }
+
+    public func counts() async throws -> StoreCounts {
+        try await read { db in
+            var counts = JobCounts()
+            for row in try Row.fetchAll(db, sql: "SELECT status, n FROM job_counts") {
+                if let s = JobStatus(rawValue: row[0]) { counts.byStatus[s] = row[1] }
+            }
+            let cache = try Int.fetchOne(db, sql: "SELECT count(*) FROM cache_entries") ?? 0
+            return StoreCounts(jobs: counts, cacheEntries: cache)
+        }
+    }
+
+    public func resultInfo(_ jobID: String) async throws -> ResultInfo? {
+        try await read { db in
+            try Row.fetchOne(
+                db,
+                sql: "SELECT r.id, r.size, r.chunks FROM jobs j JOIN results r ON r.id = j.result_id WHERE j.id = ?",
+                arguments: [jobID]
+            ).map { ResultInfo(resultID: $0[0], bytes: $0[1], chunks: $0[2]) }
+        }
+    }
+
+    public func resultChunk(_ resultID: Int64, index: Int) async throws -> [UInt8]? {
+        try await read { db in
+            try Data.fetchOne(
+                db, sql: "SELECT data FROM result_chunks WHERE result_id = ? AND idx = ?", arguments: [resultID, index]
+            ).map { [UInt8]($0) }
+        }
+    }
+
+    /// One batch per transaction, so the writer is never held for long.
+    public func sweep(completedBefore cutoff: Date, cacheExpiredBefore: Date) async throws -> Int {
+        var total = 0
+        while true {
+            let deleted = try await write { db in
+                try db.execute(
+                    sql: """
+                        DELETE FROM jobs WHERE seq IN (
+                            SELECT seq FROM jobs WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < ?
+                            LIMIT 500)
+                        """, arguments: [cutoff.timeIntervalSince1970])
+                return db.changesCount
+            }
+            total += deleted
+            if deleted < 500 { break }
+        }
+        try await write { db in
+            try db.execute(sql: "DELETE FROM cache_entries WHERE stored_at < ?", arguments: [cacheExpiredBefore.timeIntervalSince1970])
+        }
+        while true {
+            let deleted = try await write { db in
+                try db.execute(
+                    sql: """
+                        DELETE FROM results WHERE id IN (
+                            SELECT r.id FROM results r
+                            WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.result_id = r.id)
+                              AND NOT EXISTS (SELECT 1 FROM cache_entries c WHERE c.result_id = r.id)
+                            LIMIT 50)
+                        """)
+                return db.changesCount
+            }
+            if deleted < 50 { break }
+        }
+        return total
     }
 }

@@ -27,7 +27,7 @@ struct CompatibilityRoutes {
         router.get("/api/v1/health/ready") { _, _ in
             let report = await services.telemetry.health.report(.ready)
             let ready = report.status != .fail
-            let queueOK = report.entries.filter { ["startup:complete", "job-store:writable", "job-queue:saturation"].contains($0.name) }
+            let queueOK = report.entries.filter { ["startup:complete", "job-store:writable"].contains($0.name) }
                 .allSatisfy { $0.result.status != .fail }
             let body: JSONValue = [
                 "status": .string(ready ? "ready" : "not_ready"),

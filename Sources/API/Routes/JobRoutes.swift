@@ -10,17 +10,17 @@ struct JobRoutes {
     let abm: ABMRoutes
 
     func register(on router: Router<ABMRequestContext>) {
-        router.post("/api/v2/abm/simulate") { request, _ in
+        router.post("/api/v2/abm/simulate") { request, context in
             let req = try await abm.decodeABM(request)
             let queue = try services.queue()
             do {
-                let s = try await queue.submitABM(req)
+                let s = try await queue.submitABM(req, client: context.clientAddress)
                 return Response.json(submission(s.job, cached: s.cached, monteCarlo: false))
             } catch let error as JobQueueError {
                 throw APIError.from(error)
             }
         }
-        router.post("/api/v2/abm/monte-carlo/simulate") { request, _ in
+        router.post("/api/v2/abm/monte-carlo/simulate") { request, context in
             let body = try await services.jsonBody(request)
             let req: ABMRequest
             switch ABMRequestDecoder.decode(body) {
@@ -32,7 +32,7 @@ struct JobRoutes {
             }
             let queue = try services.queue()
             do {
-                let s = try await queue.submitMonteCarlo(req)
+                let s = try await queue.submitMonteCarlo(req, client: context.clientAddress)
                 return Response.json(submission(s.job, cached: false, monteCarlo: true))
             } catch let error as JobQueueError {
                 // D21: a full queue is 429 here too.
@@ -69,12 +69,25 @@ struct JobRoutes {
             }
             return Response.json(["message": .string("Job \(id) cancelled")])
         }
-        router.get("/api/v2/abm/jobs") { _, _ in
-            let jobs = await try services.queue().jobs()
-            return Response.json(["jobs": .array(jobs.map(Self.info))])
+        router.get("/api/v2/abm/jobs") { request, _ in
+            let query = try JobListQuery(request.uri.queryParameters)
+            let page: JobPage
+            do {
+                page = try await services.queue().list(after: query.after, limit: query.limit)
+            } catch let e as JobQueueError {
+                throw APIError.from(e)
+            }
+            return Response.json([
+                "jobs": .array(page.jobs.map(Self.info)), "next_cursor": page.next.map { .string(JobListQuery.cursor(after: $0)) } ?? .null,
+            ])
         }
         router.get("/api/v2/abm/queue/stats") { _, _ in
-            let s = await try services.queue().stats()
+            let s: JobQueue.Stats
+            do {
+                s = try await services.queue().stats()
+            } catch let e as JobQueueError {
+                throw APIError.from(e)
+            }
             return Response.json([
                 "total_jobs": .integer(s.counts.total),
                 "status_counts": .object(JSONObject(JobStatus.allCases.map { ($0.rawValue, JSONValue.integer(s.counts[$0])) })),
@@ -90,7 +103,13 @@ struct JobRoutes {
     }
 
     func find(_ id: String) async throws -> JobRecord {
-        guard let job = await try services.queue().job(id) else { throw APIError.detail(.notFound, "Job \(id) not found") }
+        let job: JobRecord?
+        do {
+            job = try await services.queue().job(id)
+        } catch let e as JobQueueError {
+            throw APIError.from(e)
+        }
+        guard let job else { throw APIError.detail(.notFound, "Job \(id) not found") }
         return job
     }
 
@@ -104,15 +123,28 @@ struct JobRoutes {
         return try await storedResult(job)
     }
 
+    /// The stored result, streamed chunk by chunk from the store as the client reads it: a result never
+    /// exists whole in this process, whatever its size.
     func storedResult(_ job: JobRecord) async throws -> Response {
+        let queue = try services.queue()
+        let info: ResultInfo
         do {
-            guard let bytes = try await services.queue().result(job.id) else {
-                throw APIError.detail(.notFound, "Results not available")
-            }
-            return Response.json(bytes: bytes)
+            guard let found = try await queue.resultInfo(job.id) else { throw APIError.detail(.notFound, "Results not available") }
+            info = found
         } catch let e as JobQueueError {
             throw APIError.from(e)
         }
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(contentLength: info.bytes) { writer in
+                for index in 0..<info.chunks {
+                    // A result deleted mid-stream (its TTL passed) ends the connection short of Content-Length,
+                    // which every client sees as an incomplete body rather than a wrong one.
+                    guard let chunk = try await queue.resultChunk(info, index: index) else { throw ResultStreamError.gone }
+                    try await writer.write(ByteBuffer(bytes: chunk))
+                }
+                try await writer.finish(nil)
+            })
     }
 
     func submission(_ job: JobRecord, cached: Bool, monteCarlo: Bool) -> JSONValue {
@@ -134,6 +166,8 @@ struct JobRoutes {
         ]
     }
 }
+
+enum ResultStreamError: Error { case gone }
 
 extension HTTPField.Name {
     static let lastEventID = HTTPField.Name("Last-Event-ID")!

@@ -17,17 +17,37 @@ public struct DiskSpaceCheck: HealthCheck {
     }
 
     public func check() async -> HealthCheckResult {
-        var s = statvfs()
-        var target = path
-        // The data directory may not exist yet: measure the nearest existing parent.
-        while statvfs(target, &s) != 0 {
-            let parent = (target as NSString).deletingLastPathComponent
-            if parent == target || parent.isEmpty { return HealthCheckResult(.fail, output: "cannot stat \(path)") }
-            target = parent
-        }
-        let free = UInt64(s.f_bavail) * UInt64(s.f_frsize)
+        guard let (free, target) = Self.freeBytes(at: path) else { return HealthCheckResult(.fail, output: "cannot stat the data directory") }
         let status: HealthStatus = free < minimumFreeBytes ? .fail : (free < 2 * minimumFreeBytes ? .warn : .pass)
         return HealthCheckResult(status, observedValue: Double(free), observedUnit: "bytes", output: status == .pass ? nil : "\(free) bytes free at \(target)")
+    }
+
+    /// Whether the check would fail now: a reason, or nil. Cheap (one statvfs), so admission can ask it.
+    public func failure() -> String? {
+        guard let (free, _) = Self.freeBytes(at: path) else { return "cannot stat the data directory" }
+        return free < minimumFreeBytes ? "\(free) bytes free, below the \(minimumFreeBytes) required" : nil
+    }
+
+    /// Bytes available to this user on the file system of `path`, or of its nearest existing parent (the
+    /// data directory may not exist yet). Plain string code: Foundation's path APIs trap on some inputs.
+    public static func freeBytes(at path: String) -> (free: UInt64, at: String)? {
+        var s = statvfs()
+        var target = path.isEmpty ? "." : path
+        while statvfs(target, &s) != 0 {
+            let parent = Self.parent(of: target)
+            if parent == target { return nil }
+            target = parent
+        }
+        return (UInt64(s.f_bavail) * UInt64(s.f_frsize), target)
+    }
+
+    /// The parent directory: "a/b" -> "a", "a" -> ".", "/a" -> "/", "/" -> "/", "." -> ".".
+    static func parent(of path: String) -> String {
+        var p = Substring(path)
+        while p.count > 1, p.hasSuffix("/") { p = p.dropLast() }
+        guard let slash = p.lastIndex(of: "/") else { return "." }
+        if slash == p.startIndex { return "/" }
+        return String(p[..<slash])
     }
 }
 

@@ -36,6 +36,11 @@ public enum MetricCatalogue {
     public static let jobDuration = "abm_job_duration_seconds"
     public static let jobCacheRequests = "abm_job_cache_requests_total"
     public static let jobStoreErrors = "abm_job_store_errors_total"
+    public static let jobSubmissionsRefused = "abm_job_submissions_refused_total"
+    public static let jobLeasesLost = "abm_job_leases_lost_total"
+    public static let jobFencedWrites = "abm_job_fenced_writes_total"
+    public static let jobStateWriteFailures = "abm_job_state_write_failures_total"
+    public static let jobRescues = "abm_job_rescues_total"
     // Engine.
     public static let simulations = "abm_simulations_total"
     public static let agentMonths = "abm_simulation_agent_months_total"
@@ -87,6 +92,11 @@ public enum MetricCatalogue {
         e(jobDuration, .histogram, ["kind"], "Run time of finished jobs in seconds, by kind."),
         e(jobCacheRequests, .counter, ["result"], "Result-cache lookups for seeded submissions, by result (hit, miss)."),
         e(jobStoreErrors, .counter, [], "Job store operations that failed."),
+        e(jobSubmissionsRefused, .counter, ["reason"], "Job submissions refused, by reason (queue_full, client_quota, disk)."),
+        e(jobLeasesLost, .counter, [], "Runs stopped because their lease renewal found the lease gone."),
+        e(jobFencedWrites, .counter, [], "Final writes of a run refused by the store because its lease was taken over."),
+        e(jobStateWriteFailures, .counter, ["operation"], "Final writes of a run that failed after retries (complete, fail, cancel, release); recovery reconciles them."),
+        e(jobRescues, .counter, [], "Interrupted runs requeued by recovery or rescue."),
         e(simulations, .counter, ["engine"], "Simulations run, by engine (abm, monte_carlo, v1)."),
         e(agentMonths, .counter, ["engine"], "Agent-months simulated, by engine."),
         e(simulationDuration, .histogram, ["engine"], "Simulation run time in seconds, by engine."),

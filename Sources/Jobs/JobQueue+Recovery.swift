@@ -1,0 +1,46 @@
+import Foundation
+
+/// Recovery is single-flight: one task, awaited by every caller (the service's start, readiness, the systemd
+/// status line, submissions); a failed attempt leaves nothing behind and the next caller or the one-second
+/// tick tries again, and whichever attempt succeeds wakes the dispatcher, so recovered jobs start then. It
+/// reads no request or result: it is one statement over the running jobs plus the schema check, whatever the
+/// number of stored jobs.
+extension JobQueue {
+    /// True once the store is open and the runs of an earlier process are requeued.
+    @discardableResult
+    public func recover() async -> Bool {
+        if recovered { return true }
+        if let recovery { return await recovery.value }
+        let attempt = Task { await self.attemptRecovery() }
+        recovery = attempt
+        let ok = await attempt.value
+        if recovery == attempt { recovery = nil }
+        return ok
+    }
+
+    private func attemptRecovery() async -> Bool {
+        do {
+            try await store.migrate()
+            // The embedded stores belong to this process alone: every run still marked running was
+            // interrupted (a crash, kill -9, a power cut) and runs again from its stored request and seed.
+            let rescue = try await store.requeueAbandoned(
+                leaseExpiredBefore: nil, maxRescues: configuration.maxRescues, now: now())
+            let counts = try await store.counts()
+            recovered = true
+            storeFault = nil
+            metrics.rescued(rescue.requeued)
+            logger.info(
+                "job queue recovered",
+                metadata: [
+                    "jobs": "\(counts.jobs.total)", "queued": "\(counts.jobs[.pending])", "interrupted": "\(rescue.requeued)",
+                    "abandoned": "\(rescue.failed)",
+                ])
+            wake.yield()
+            return true
+        } catch {
+            storeFault = "\(error)"
+            logger.error("job store unavailable at startup", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import Simulation
+
+/// Running: claim with a lease, run on a worker thread, renew the lease while running, and end the run
+/// with a write fenced by the lease. A status write that fails is retried; one that still fails is logged
+/// and counted, and the store's state (the job still `running`, its lease expiring) is reconciled by the
+/// next recovery or rescue, never silently dropped.
+extension JobQueue {
+    /// The next pending job, claimed with a lease, while this process has a free slot.
+    func claimNext() async -> ClaimedJob? {
+        guard recovered, !draining, running.count < configuration.maxConcurrentJobs else { return nil }
+        let claimed: ClaimedJob?
+        do {
+            claimed = try await store.claim(owner: owner, leaseSeconds: configuration.leaseSeconds, now: now())
+        } catch {
+            _ = fault(error)
+            return nil
+        }
+        guard let claimed else { return nil }
+        // Only the dispatcher adds to `running`, one claim at a time, so the bound holds across the await.
+        let flag = CancelFlag()
+        if draining { flag.interrupted.store(true, ordering: .relaxed) }
+        running[claimed.job.id] = RunningJob(lease: claimed.lease, flag: flag)
+        return claimed
+    }
+
+    typealias Outcome = Result<(body: [UInt8], agentMonths: Int), any Error>
+
+    func execute(_ claimed: ClaimedJob) async {
+        let id = claimed.job.id
+        guard let flag = running[id]?.flag else { return }
+        hub.publish(snapshot(of: claimed.job))
+        let clock = ContinuousClock()
+        let began = clock.now
+        let outcome = await withTaskGroup(of: Outcome?.self) { group -> Outcome in
+            group.addTask { [weak self] in
+                await self?.renewLoop(claimed.lease, flag: flag)
+                return nil
+            }
+            group.addTask { [workers, hub, configuration] in
+                await Self.simulate(claimed, flag: flag, workers: workers, hub: hub, hook: configuration.progressHook)
+            }
+            var result: Outcome = .failure(SimulationError.cancelled)
+            for await r in group {
+                if let r {
+                    result = r
+                    group.cancelAll()
+                }
+            }
+            return result
+        }
+        await finish(claimed, outcome: outcome, flag: flag, seconds: (clock.now - began).seconds)
+    }
+
+    /// Runs the simulation on a worker thread; progress goes to the hub, and the cancel flag is polled
+    /// after every month (or trial).
+    static func simulate(
+        _ claimed: ClaimedJob, flag: CancelFlag, workers: WorkerPool, hub: JobProgressHub,
+        hook: (@Sendable (String, Int) -> Void)?
+    ) async -> Outcome {
+        let id = claimed.job.id
+        let progress: ProgressHandler = { done, total in
+            hub.progress(id, month: done, total: total)
+            hook?(id, done)
+            return !flag.stop
+        }
+        let requestBytes = claimed.request
+        let seed = claimed.job.seed
+        let kind = claimed.job.kind
+        let clock = ContinuousClock()
+        let began = clock.now
+        do {
+            return .success(
+                try await workers.run { () throws -> (body: [UInt8], agentMonths: Int) in
+                    let request = try ABMRequestDecoder.decode(bytes: requestBytes).get()
+                    switch kind {
+                    case .abm:
+                        var r = request
+                        r.abm.seed = seed
+                        var result = try ABMSimulation.run(r, progress: progress)
+                        result.executionTimeSeconds = (clock.now - began).seconds
+                        return (JSONWriter.bytes(try result.json().requireFinite()), result.numAgents * result.globalMetrics.count)
+                    case .monteCarlo:
+                        var result = try MonteCarloEngine.run(
+                            request, settings: request.monteCarlo ?? MonteCarloSettings(), seed: seed, progress: progress)
+                        result.executionTimeSeconds = (clock.now - began).seconds
+                        let agents = PopulationPlan(request).totalAgents
+                        return (
+                            JSONWriter.bytes(try result.json().requireFinite()),
+                            agents * request.token.horizonMonths * result.trials.count
+                        )
+                    }
+                })
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Renews the lease every lease/3 with the current progress. A renewal that finds the lease gone stops
+    /// the run and makes it write nothing; one that finds a cancel request (from any instance) cancels it.
+    func renewLoop(_ lease: Lease, flag: CancelFlag) async {
+        let interval = max(0.05, configuration.leaseSeconds / 3)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(interval))
+            if Task.isCancelled { return }
+            let month = hub.snapshot(lease.jobID)?.currentMonth ?? 0
+            do {
+                let state = try await store.renew(lease, currentMonth: month, leaseSeconds: configuration.leaseSeconds, now: now())
+                guard let state else {
+                    flag.leaseLost.store(true, ordering: .relaxed)
+                    metrics.leaseLost()
+                    logger.warning("job lease lost; the run stops and writes nothing", metadata: ["job_id": "\(lease.jobID)"])
+                    return
+                }
+                if state.cancelRequested { flag.cancelled.store(true, ordering: .relaxed) }
+            } catch is CancellationError {
+                return
+            } catch {
+                metrics.storeError()
+                logger.warning("job lease renewal failed", metadata: ["job_id": "\(lease.jobID)", "error": "\(error)"])
+            }
+        }
+    }
+
+    func finish(_ claimed: ClaimedJob, outcome: Outcome, flag: CancelFlag, seconds: Double) async {
+        let id = claimed.job.id
+        let lease = claimed.lease
+        var job = claimed.job
+        let cancelled = flag.cancelled.load(ordering: .relaxed)
+        let interrupted = flag.interrupted.load(ordering: .relaxed) && !cancelled
+        if flag.leaseLost.load(ordering: .relaxed) {
+            // Someone else owns the job now: whatever this run produced is discarded.
+            ended(id)
+            return
+        }
+        switch outcome {
+        case .success(let (body, agentMonths)):
+            metrics.simulation(engine: job.kind.rawValue, agentMonths: agentMonths, seconds: seconds)
+            let max = configuration.cacheMaxEntries
+            let key = job.cacheKey
+            switch await persist(id, "complete", { [store, now] in
+                try await store.complete(lease, result: body, cacheKey: key, cacheMaxEntries: max, now: now())
+            }) {
+            case .written:
+                job.status = .completed
+                job.currentMonth = job.totalMonths
+            case .fenced:
+                ended(id)
+                return
+            case .failed:
+                job.status = .failed
+                job.error = "the result could not be stored (job store error); submit the job again"
+                if await persist(id, "fail", { [store, now, job] in try await store.fail(lease, error: job.error!, now: now()) }) == .written {
+                    reportFailure(job, type: "StoreError")
+                }
+            }
+        case .failure(SimulationError.cancelled) where interrupted:
+            // Shutdown: back to the queue at once, to run again from the start on the next start.
+            if await persist(id, "release", { [store] in try await store.release(lease) }) == .written {
+                logger.info("job interrupted by shutdown; it will run again", metadata: ["job_id": "\(id)"])
+            }
+            job.status = .pending
+        case .failure(SimulationError.cancelled):
+            _ = await persist(id, "cancel", { [store, now] in try await store.cancelled(lease, now: now()) })
+            job.status = .cancelled
+        case .failure(let error):
+            job.status = .failed
+            job.error = "\(error)"
+            if await persist(id, "fail", { [store, now, job] in try await store.fail(lease, error: job.error!, now: now()) }) == .written {
+                reportFailure(job, type: String(describing: type(of: error)))
+            }
+        }
+        if job.status.isTerminal {
+            metrics.finished(job.kind, status: job.status, seconds: job.status == .completed ? seconds : nil)
+        }
+        hub.publish(snapshot(of: job))
+        ended(id)
+    }
+
+    /// Drops a run from the working set and lets the dispatcher claim the next job.
+    func ended(_ id: String) {
+        running[id] = nil
+        hub.forget(id)
+        if running.isEmpty {
+            let waiters = idleWaiters
+            idleWaiters = []
+            for w in waiters { w.resume() }
+        }
+        if !draining { wake.yield() }
+    }
+
+    enum WriteOutcome: Equatable { case written, fenced, failed }
+
+    /// A run's final write, retried (3 tries, 0.1 s then 0.5 s apart) and shielded from the cancellation of
+    /// the queue's task, so shutdown never loses it. `false` from the store means the lease was gone.
+    func persist(_ id: String, _ operation: String, _ write: @escaping @Sendable () async throws -> Bool) async -> WriteOutcome {
+        let delays: [Double] = [0.1, 0.5]
+        var attempt = 0
+        while true {
+            let result = await Task { try await write() }.result
+            switch result {
+            case .success(true):
+                return .written
+            case .success(false):
+                metrics.fencedWrite()
+                logger.warning(
+                    "job write refused: the lease was taken over", metadata: ["job_id": "\(id)", "operation": "\(operation)"])
+                return .fenced
+            case .failure(let error):
+                metrics.storeError()
+                if attempt < delays.count {
+                    try? await Task.sleep(for: .seconds(delays[attempt]))
+                    attempt += 1
+                    continue
+                }
+                metrics.stateWriteFailed(operation)
+                logger.error(
+                    "job state could not be written; the store still has it running, and recovery reconciles it",
+                    metadata: [
+                        "event": "job_state_write_failed", "job_id": "\(id)", "operation": "\(operation)", "error": "\(error)",
+                    ])
+                return .failed
+            }
+        }
+    }
+
+    /// The error event of a failed job: type and a stable fingerprint, logged and counted.
+    func reportFailure(_ job: JobRecord, type: String) {
+        let message = job.error ?? ""
+        metrics.error(source: "job", type: type)
+        logger.error(
+            "job failed",
+            metadata: [
+                "event": "job_failed", "job_id": "\(job.id)", "error_type": "\(type)",
+                "fingerprint": "\(ErrorFingerprint.make(type: type, message: message))", "error": "\(message)",
+            ])
+    }
+}
