@@ -149,20 +149,24 @@ public final class InMemoryJobStore: JobStore {
         } ?? false
     }
 
-    private func end(_ lease: Lease, _ status: JobStatus, error: String? = nil, now: Date?) -> Bool {
+    private func end(_ lease: Lease, _ status: JobStatus, error: String? = nil, currentMonth: Int = 0, now: Date?) -> Bool {
         holding(lease) { s in
             let id = lease.jobID
             s.set(id, status: status)
             s.jobs[id]!.lease = nil
             s.jobs[id]!.job.completedAt = now
-            if status == .pending { s.jobs[id]!.job.currentMonth = 0 }
+            s.jobs[id]!.job.currentMonth = currentMonth
             if let error { s.jobs[id]!.job.error = error }
             return true
         } ?? false
     }
 
-    public func fail(_ lease: Lease, error: String, now: Date) async throws -> Bool { end(lease, .failed, error: error, now: now) }
-    public func cancelled(_ lease: Lease, now: Date) async throws -> Bool { end(lease, .cancelled, now: now) }
+    public func fail(_ lease: Lease, error: String, currentMonth: Int, now: Date) async throws -> Bool {
+        end(lease, .failed, error: error, currentMonth: currentMonth, now: now)
+    }
+    public func cancelled(_ lease: Lease, currentMonth: Int, now: Date) async throws -> Bool {
+        end(lease, .cancelled, currentMonth: currentMonth, now: now)
+    }
     public func release(_ lease: Lease) async throws -> Bool { end(lease, .pending, now: nil) }
 
     public func cancel(_ id: String, now: Date) async throws -> CancelOutcome {

@@ -127,6 +127,7 @@ extension JobQueue {
         let lease = claimed.lease
         var job = claimed.job
         let cancelled = flag.cancelled.load(ordering: .relaxed)
+        let month = hub.snapshot(id)?.currentMonth ?? 0
         let interrupted = flag.interrupted.load(ordering: .relaxed) && !cancelled
         if flag.leaseLost.load(ordering: .relaxed) {
             // Someone else owns the job now: whatever this run produced is discarded.
@@ -150,7 +151,7 @@ extension JobQueue {
             case .failed:
                 job.status = .failed
                 job.error = "the result could not be stored (job store error); submit the job again"
-                if await persist(id, "fail", { [store, now, job] in try await store.fail(lease, error: job.error!, now: now()) }) == .written {
+                if await persist(id, "fail", { [store, now, job] in try await store.fail(lease, error: job.error!, currentMonth: month, now: now()) }) == .written {
                     reportFailure(job, type: "StoreError")
                 }
             }
@@ -161,12 +162,14 @@ extension JobQueue {
             }
             job.status = .pending
         case .failure(SimulationError.cancelled):
-            _ = await persist(id, "cancel", { [store, now] in try await store.cancelled(lease, now: now()) })
+            _ = await persist(id, "cancel", { [store, now] in try await store.cancelled(lease, currentMonth: month, now: now()) })
             job.status = .cancelled
+            job.currentMonth = month
         case .failure(let error):
             job.status = .failed
             job.error = "\(error)"
-            if await persist(id, "fail", { [store, now, job] in try await store.fail(lease, error: job.error!, now: now()) }) == .written {
+            job.currentMonth = month
+            if await persist(id, "fail", { [store, now, job] in try await store.fail(lease, error: job.error!, currentMonth: month, now: now()) }) == .written {
                 reportFailure(job, type: String(describing: type(of: error)))
             }
         }

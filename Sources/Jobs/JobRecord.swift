@@ -123,4 +123,7 @@ public struct JobCounts: Sendable, Equatable {
     public var total: Int { byStatus.values.reduce(0, +) }
     public subscript(_ s: JobStatus) -> Int { byStatus[s] ?? 0 }
     public init(byStatus: [JobStatus: Int] = [:]) { self.byStatus = byStatus }
+
+    /// Equal when every status has the same count (a missing status counts zero).
+    public static func == (a: JobCounts, b: JobCounts) -> Bool { JobStatus.allCases.allSatisfy { a[$0] == b[$0] } }
 }

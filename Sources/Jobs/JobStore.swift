@@ -23,8 +23,9 @@ public protocol JobStore: Sendable {
 
     /// Ends a run. False: the lease was gone and nothing was written.
     func complete(_ lease: Lease, result: [UInt8], cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool
-    func fail(_ lease: Lease, error: String, now: Date) async throws -> Bool
-    func cancelled(_ lease: Lease, now: Date) async throws -> Bool
+    /// `currentMonth`: how far the run got, kept for status calls.
+    func fail(_ lease: Lease, error: String, currentMonth: Int, now: Date) async throws -> Bool
+    func cancelled(_ lease: Lease, currentMonth: Int, now: Date) async throws -> Bool
     /// Hands a running job back to the queue at once (graceful shutdown), to run again from the start.
     func release(_ lease: Lease) async throws -> Bool
 

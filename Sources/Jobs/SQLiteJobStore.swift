@@ -259,23 +259,23 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func fail(_ lease: Lease, error: String, now: Date) async throws -> Bool {
+    public func fail(_ lease: Lease, error: String, currentMonth: Int, now: Date) async throws -> Bool {
         try await finish(lease) { db in
             try db.execute(
                 sql: """
-                    UPDATE jobs SET status = 'failed', completed_at = ?, error = ?, lease_token = NULL, lease_expires_at = NULL
-                    WHERE id = ?
-                    """, arguments: [now.timeIntervalSince1970, error, lease.jobID])
+                    UPDATE jobs SET status = 'failed', completed_at = ?, error = ?, current_month = ?, lease_token = NULL,
+                        lease_expires_at = NULL WHERE id = ?
+                    """, arguments: [now.timeIntervalSince1970, error, currentMonth, lease.jobID])
         }
     }
 
-    public func cancelled(_ lease: Lease, now: Date) async throws -> Bool {
+    public func cancelled(_ lease: Lease, currentMonth: Int, now: Date) async throws -> Bool {
         try await finish(lease) { db in
             try db.execute(
                 sql: """
-                    UPDATE jobs SET status = 'cancelled', completed_at = ?, lease_token = NULL, lease_expires_at = NULL
-                    WHERE id = ?
-                    """, arguments: [now.timeIntervalSince1970, lease.jobID])
+                    UPDATE jobs SET status = 'cancelled', completed_at = ?, current_month = ?, lease_token = NULL,
+                        lease_expires_at = NULL WHERE id = ?
+                    """, arguments: [now.timeIntervalSince1970, currentMonth, lease.jobID])
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Jobs
 import Testing
 
@@ -42,30 +43,7 @@ import Testing
     }
 }
 
-@Suite struct ResultCacheTests {
-    @Test func boundedByCountLeastRecentlyUsedFirst() {
-        var c = ResultCache(maxEntries: 2, maxAge: 100)
-        let t = Date(timeIntervalSince1970: 0)
-        c.store("a", jobID: "1", at: t)
-        c.store("b", jobID: "2", at: t)
-        #expect(c.lookup("a", now: t) == "1")
-        c.store("c", jobID: "3", at: t)
-        #expect(c.count == 2)
-        #expect(c.lookup("b", now: t) == nil)
-        #expect(c.lookup("a", now: t) == "1")
-    }
-
-    @Test func boundedByAge() {
-        var c = ResultCache(maxEntries: 10, maxAge: 60)
-        let t = Date(timeIntervalSince1970: 0)
-        c.store("a", jobID: "1", at: t)
-        #expect(c.lookup("a", now: t.addingTimeInterval(59)) == "1")
-        #expect(c.lookup("a", now: t.addingTimeInterval(61)) == nil)
-        c.store("b", jobID: "2", at: t)
-        c.evict(now: t, deletedJobs: ["2"])
-        #expect(c.count == 0)
-    }
-
+@Suite struct ResultCacheKeyTests {
     @Test func keyIgnoresSpelledOutDefaults() throws {
         let a = try request(seed: 3)
         var b = a
@@ -76,46 +54,16 @@ import Testing
     }
 }
 
-@Suite struct SQLiteJobStoreTests {
-    func job(_ id: String, status: JobStatus = .pending, completedAt: Date? = nil) -> JobRecord {
-        JobRecord(
-            id: id, kind: .abm, status: status, createdAt: Date(timeIntervalSince1970: 1000), completedAt: completedAt,
-            totalMonths: 12, request: Array(#"{"x":1}"#.utf8), seed: 7, cacheKey: "k")
-    }
 
-    @Test(arguments: ["sqlite", "memory"])
-    func storesUpdatesAndDeletes(kind: String) async throws {
-        let dir = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store: any JobStore = kind == "sqlite" ? SQLiteJobStore(directory: dir) : InMemoryJobStore()
-        try await store.migrate()
-        try await store.insert(job("a"))
-        try await store.insert(job("b"))
-        var a = try #require(try await store.job("a"))
-        #expect(a == job("a"))
-        a.status = .running
-        a.startedAt = Date(timeIntervalSince1970: 2000)
-        a.currentMonth = 3
-        try await store.update(a)
-        #expect(try await store.job("a")?.currentMonth == 3)
-        a.status = .completed
-        a.completedAt = Date(timeIntervalSince1970: 3000)
-        try await store.complete(a, result: Array("result".utf8))
-        #expect(try await store.result("a") == Array("result".utf8))
-        #expect(try await store.allJobs().map(\.id) == ["a", "b"])
-        #expect(try await store.deleteTerminal(completedBefore: Date(timeIntervalSince1970: 2999)) == [])
-        #expect(try await store.deleteTerminal(completedBefore: Date(timeIntervalSince1970: 3001)) == ["a"])
-        #expect(try await store.job("a") == nil)
-        #expect(try await store.result("a") == nil)
-        await #expect(throws: JobStoreError.self) { try await store.update(self.job("zzz")) }
-    }
+@Suite struct SQLiteJobStoreTests {
+    static let t0 = Date(timeIntervalSince1970: 1_000_000)
 
     @Test func persistsAcrossConnectionsInWALMode() async throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do {
             let store = SQLiteJobStore(directory: dir)
-            try await store.insert(job("persisted"))
+            _ = try await store.admit(JobStoreContractTests.submission("persisted"), limits: JobStoreContractTests.open, now: Self.t0)
         }
         let again = SQLiteJobStore(directory: dir)
         try await again.migrate()
@@ -134,5 +82,82 @@ import Testing
         try FileManager.default.removeItem(atPath: blocked)
         try await store.migrate()
         try await store.checkWritable()
+    }
+
+    /// A one-character data directory name (Foundation's path APIs trap on some of these on Linux).
+    @Test func aOneCharacterDirectoryWorks() async throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cwd = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(dir)
+        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        let store = SQLiteJobStore(directory: "x")
+        try await store.migrate()
+        try await store.checkWritable()
+        #expect(FileManager.default.fileExists(atPath: dir + "/x/jobs.sqlite3"))
+    }
+
+    /// A cache hit writes one job row and no result bytes: the result is stored once.
+    @Test func aCacheHitAddsNoResultBytes() async throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = SQLiteJobStore(directory: dir)
+        _ = try await store.admit(JobStoreContractTests.submission("orig", cacheKey: "k"), limits: JobStoreContractTests.open, now: Self.t0)
+        let c = try #require(try await store.claim(owner: "w", leaseSeconds: 30, now: Self.t0))
+        let big = Array(repeating: UInt8(ascii: "x"), count: 3 * 1024 * 1024)
+        #expect(try await store.complete(c.lease, result: big, cacheKey: "k", cacheMaxEntries: 10, now: Self.t0))
+        func stored() throws -> (results: Int, bytes: Int) {
+            let q = try DatabaseQueue(path: dir + "/jobs.sqlite3")
+            return try q.read { db in
+                (try Int.fetchOne(db, sql: "SELECT count(*) FROM results")!,
+                 try Int.fetchOne(db, sql: "SELECT coalesce(sum(length(data)), 0) FROM result_chunks")!)
+            }
+        }
+        let before = try stored()
+        for i in 0..<5 {
+            let hit = try await store.admit(
+                JobStoreContractTests.submission("hit\(i)", cacheKey: "k"), limits: JobStoreContractTests.open, now: Self.t0)
+            guard case .cached = hit else { Issue.record("expected a hit, got \(hit)"); return }
+        }
+        let after = try stored()
+        #expect(before.results == 1 && after.results == 1)
+        #expect(before.bytes == big.count && after.bytes == big.count)
+    }
+
+    /// A file written by the first release (requests in `jobs`, whole bodies in `results`) is carried over.
+    @Test func migratesTheFirstReleasesFile() async throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let legacy = try DatabaseQueue(path: dir + "/jobs.sqlite3")
+        let body = Array(repeating: UInt8(ascii: "b"), count: ResultChunking.chunkBytes + 10)
+        try await legacy.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+                        status TEXT NOT NULL, created_at REAL NOT NULL, started_at REAL, completed_at REAL,
+                        current_month INTEGER NOT NULL DEFAULT 0, total_months INTEGER NOT NULL, error TEXT, request BLOB NOT NULL,
+                        seed INTEGER NOT NULL, cache_key TEXT, cached INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0);
+                    CREATE TABLE results (job_id TEXT PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE, body BLOB NOT NULL);
+                    CREATE INDEX jobs_status ON jobs(status);
+                    CREATE INDEX jobs_cache_key ON jobs(cache_key);
+                    PRAGMA user_version = 1;
+                    INSERT INTO jobs (id, kind, status, created_at, completed_at, total_months, request, seed, attempts)
+                        VALUES ('done', 'abm', 'completed', 1000, 1001, 12, X'7B7D', 5, 1);
+                    INSERT INTO jobs (id, kind, status, created_at, total_months, request, seed)
+                        VALUES ('queued', 'monte_carlo', 'pending', 1002, 10, X'7B2278223A317D', 6);
+                    """)
+            try db.execute(sql: "INSERT INTO results (job_id, body) VALUES ('done', ?)", arguments: [Data(body)])
+        }
+        try legacy.close()
+        let store = SQLiteJobStore(directory: dir)
+        try await store.migrate()
+        let page = try await store.list(after: nil, limit: 10)
+        #expect(page.jobs.map(\.id) == ["done", "queued"])
+        #expect(page.jobs[0].status == .completed && page.jobs[0].resultBytes == body.count)
+        let info = try #require(try await store.resultInfo("done"))
+        #expect(info.chunks == 2)
+        #expect(try await store.counts().jobs == JobCounts(byStatus: [.completed: 1, .pending: 1]))
+        let claimed = try #require(try await store.claim(owner: "w", leaseSeconds: 30, now: Self.t0))
+        #expect(claimed.job.id == "queued" && claimed.job.kind == .monteCarlo && claimed.request == Array(#"{"x":1}"#.utf8))
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Jobs
+@testable import Jobs
 import Simulation
 import Testing
 
@@ -40,4 +40,14 @@ func eventually(timeout: Duration = .seconds(20), _ condition: () async -> Bool)
         try? await Task.sleep(for: .milliseconds(5))
     }
     return await condition()
+}
+
+extension JobQueue {
+    /// The job, or nil when unknown or the store failed (tests that expect a failure ask `job` itself).
+    func peek(_ id: String) async -> JobRecord? { (try? await job(id)) ?? nil }
+
+    /// Statistics, with empty counts when the store failed.
+    func peekStats() async -> Stats {
+        (try? await stats()) ?? Stats(counts: JobCounts(), cacheSize: -1, maxConcurrentJobs: 0, maxQueuedJobs: 0)
+    }
 }

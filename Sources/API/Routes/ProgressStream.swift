@@ -46,7 +46,7 @@ struct ProgressStream {
                         }
                     }
                     var sent = resumeFrom
-                    if let current = await queue.job(jobID) {
+                    if let current = try await queue.job(jobID) {
                         let snap = JobSnapshot(
                             jobID: jobID, status: current.status, currentMonth: current.currentMonth,
                             totalMonths: current.totalMonths, error: current.error)
