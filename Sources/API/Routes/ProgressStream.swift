@@ -46,16 +46,25 @@ struct ProgressStream {
                         }
                     }
                     var sent = resumeFrom
-                    if let current = try await queue.job(jobID) {
+                    // Subscribed first, then read: a change between the two still arrives as an update.
+                    let current = try await queue.job(jobID)
+                    if let current {
                         let snap = JobSnapshot(
                             jobID: jobID, status: current.status, currentMonth: current.currentMonth,
                             totalMonths: current.totalMonths, error: current.error)
-                        if try await Self.emit(snap, sent: &sent, writer: &writer) {
+                        // A finished job has nothing more to say, even when the client already had every event.
+                        if try await Self.emit(snap, sent: &sent, writer: &writer) || snap.status.isTerminal {
                             group.cancelAll()
                             sink.finish()
                             try await writer.finish(nil)
                             return
                         }
+                    } else {
+                        // Deleted (its TTL passed) since the route found it.
+                        group.cancelAll()
+                        sink.finish()
+                        try await writer.finish(nil)
+                        return
                     }
                     for await item in items {
                         switch item {
