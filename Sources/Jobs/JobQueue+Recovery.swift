@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Recovery is single-flight: one task, awaited by every caller (the service's start, readiness, the systemd
 /// status line, submissions); a failed attempt leaves nothing behind and the next caller or the one-second
@@ -39,7 +40,12 @@ extension JobQueue {
             return true
         } catch {
             storeFault = "\(error)"
-            logger.error("job store unavailable at startup", metadata: ["error": "\(error)"])
+            recoveryFailures += 1
+            // Retried every second: the first failure and then one a minute are errors, the rest debug.
+            let level: Logger.Level = recoveryFailures % 60 == 1 ? .error : .debug
+            logger.log(
+                level: level, "job store unavailable at startup; retrying",
+                metadata: ["error": "\(error)", "attempts": "\(recoveryFailures)"])
             return false
         }
     }

@@ -28,6 +28,7 @@ public actor JobQueue: Service {
     /// The recovery in flight, awaited by every caller (single flight).
     var recovery: Task<Bool, Never>?
     var storeFault: String?
+    var recoveryFailures = 0
     /// Wakes the dispatcher: a submission, a finished job, recovery, the periodic tick.
     let wakeups: AsyncStream<Void>
     let wake: AsyncStream<Void>.Continuation

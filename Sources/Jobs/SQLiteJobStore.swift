@@ -57,7 +57,7 @@ public final class SQLiteJobStore: JobStore {
         do {
             return try await pool.write(body)
         } catch let e as DatabaseError {
-            throw JobStoreError.unavailable(Self.describe(e))
+            throw failed(e, pool)
         }
     }
 
@@ -66,8 +66,18 @@ public final class SQLiteJobStore: JobStore {
         do {
             return try await pool.read(body)
         } catch let e as DatabaseError {
-            throw JobStoreError.unavailable(Self.describe(e))
+            throw failed(e, pool)
         }
+    }
+
+    /// A failure other than contention drops the pool, so the next call opens the file afresh: a connection
+    /// opened while the file system was read-only stays read-only after it is writable again.
+    private func failed(_ e: DatabaseError, _ pool: DatabasePool) -> JobStoreError {
+        let transient: [ResultCode] = [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_CONSTRAINT, .SQLITE_INTERRUPT]
+        if !transient.contains(e.resultCode) {
+            opened.withLock { current in if current === pool { current = nil } }
+        }
+        return JobStoreError.unavailable(Self.describe(e))
     }
 
     public func migrate() async throws {
@@ -96,7 +106,7 @@ public final class SQLiteJobStore: JobStore {
                 }
             }
         } catch let e as DatabaseError {
-            throw JobStoreError.unavailable(Self.describe(e))
+            throw failed(e, pool)
         }
     }
 
