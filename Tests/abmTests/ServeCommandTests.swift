@@ -117,6 +117,68 @@ extension RealProcessTests {
         }
     }
 
+    /// `curl` from a chosen loopback source address: how several clients are told apart over real HTTP.
+    func curl(_ server: Server, from address: String, _ method: String, _ path: String, body: String? = nil) async throws -> (Int, String, String) {
+        var args = ["-s", "--interface", address, "-X", method, "-D", "-", "http://127.0.0.1:\(server.port)\(path)"]
+        if let body { args += ["-H", "Content-Type: application/json", "--data", body] }
+        let argv = args
+        let (_, out) = try await offPool { try runProgram("/usr/bin/curl", argv) }
+        let parts = out.components(separatedBy: "\r\n\r\n")
+        let head = parts.first ?? ""
+        let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+        return (status, head, parts.dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
+    /// Jobs in the store over real HTTP: a per-client quota that lets other clients in, pages by cursor,
+    /// cancel of a running job.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl"))
+    func quotaPagingAndCancelOverRealHTTP() async throws {
+        let dir = NSTemporaryDirectory() + "abm-serve-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = try await Server.start(
+            dataDir: dir,
+            env: ["ABM_MAX_CONCURRENT_JOBS": "1", "ABM_MAX_QUEUED_JOBS_PER_CLIENT": "3", "RATE_LIMIT_ENABLED": "false"])
+        defer { server.stop() }
+        // A long Monte Carlo study holds the only worker, so the next submissions wait in the queue.
+        let buckets = (0..<50).map { #"{"bucket": "B\#($0)", "allocation": 2, "tge_unlock_pct": 0, "cliff_months": 6, "vesting_months": 24}"# }
+        let long = #"{"token": {"name": "L", "total_supply": 1000000000, "start_date": "2026-01-01", "horizon_months": 240}, "buckets": [\#(buckets.joined(separator: ","))], "abm": {"agents_per_cohort": 1000}, "monte_carlo": {"num_trials": 1000}}"#
+        let (s0, _, b0) = try await curl(server, from: "127.0.0.1", "POST", "/api/v2/abm/monte-carlo/simulate", body: long)
+        #expect(s0 == 200)
+        let mcID = try #require((try JSONSerialization.jsonObject(with: Data(b0.utf8)) as? [String: Any])?["job_id"] as? String)
+        var heavy: [Int] = []
+        var refusal = ""
+        for i in 0..<4 {
+            let (s, head, body) = try await curl(server, from: "127.0.0.2", "POST", "/api/v2/abm/simulate", body: Self.body(seed: 100 + i, horizon: 12, agents: 10))
+            heavy.append(s)
+            if s == 429 { refusal = head + body }
+        }
+        #expect(heavy == [200, 200, 200, 429])
+        #expect(refusal.contains("Retry-After: 5") || refusal.contains("retry-after: 5"))
+        #expect(refusal.contains("Too many queued jobs from this client (3 of 3 allowed)"))
+        // Another client still gets in.
+        #expect(try await curl(server, from: "127.0.0.3", "POST", "/api/v2/abm/simulate", body: Self.body(seed: 200, horizon: 12, agents: 10)).0 == 200)
+        // Five jobs, two per page.
+        var ids: [String] = []
+        var cursor: String?
+        repeat {
+            let path = "/api/v2/abm/jobs?limit=2" + (cursor.map { "&cursor=\($0)" } ?? "")
+            let (_, json) = try await server.request("GET", path)
+            ids += (json["jobs"] as? [[String: Any]] ?? []).compactMap { $0["job_id"] as? String }
+            cursor = json["next_cursor"] as? String
+        } while cursor != nil && ids.count < 20
+        #expect(ids.count == 5 && ids.first == mcID && Set(ids).count == 5)
+        // Cancel the study where it runs; the queued jobs then run and finish.
+        #expect(try await server.request("DELETE", "/api/v2/abm/jobs/\(mcID)").0 == 200)
+        let deadline = Date().addingTimeInterval(60)
+        var stats: [String: Any] = [:]
+        repeat {
+            try await Task.sleep(for: .milliseconds(50))
+            stats = (try await server.request("GET", "/api/v2/abm/queue/stats").1["status_counts"] as? [String: Any]) ?? [:]
+        } while (stats["completed"] as? Int ?? 0) < 4 && Date() < deadline
+        #expect(stats["completed"] as? Int == 4 && stats["cancelled"] as? Int == 1 && stats["pending"] as? Int == 0)
+        #expect(try await server.terminate() == 0)
+    }
+
     @Test func sigtermExitsCleanly() async throws {
         let dir = NSTemporaryDirectory() + "abm-serve-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }
