@@ -89,7 +89,10 @@ let package = Package(
         // Measures the engine for benchmarks/engine.sh; not part of the service.
         .executableTarget(
             name: "abm-bench",
-            dependencies: ["Simulation", "Telemetry", "Alerting", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Simulation", "Telemetry", "Alerting", "Jobs", .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         // Test-only helpers (running programs off the concurrency pool); no test target repeats them.
         .target(name: "TestSupport", path: "Sources/TestSupport"),

@@ -369,10 +369,11 @@ public final class SQLiteJobStore: JobStore {
     public func counts() async throws -> StoreCounts {
         try await read { db in
             var counts = JobCounts()
+            var cache = 0
             for row in try Row.fetchAll(db, sql: "SELECT status, n FROM job_counts") {
-                if let s = JobStatus(rawValue: row[0]) { counts.byStatus[s] = row[1] }
+                let name: String = row[0]
+                if let s = JobStatus(rawValue: name) { counts.byStatus[s] = row[1] } else if name == "cache_entries" { cache = row[1] }
             }
-            let cache = try Int.fetchOne(db, sql: "SELECT count(*) FROM cache_entries") ?? 0
             return StoreCounts(jobs: counts, cacheEntries: cache)
         }
     }

@@ -82,8 +82,17 @@ enum SQLiteSchema {
         CREATE INDEX cache_entries_by_use ON cache_entries(last_used);
         CREATE INDEX cache_entries_by_result ON cache_entries(result_id);
 
+        -- Counts per status (and of cache entries), kept by triggers at each transition: reading them costs
+        -- the same at ten jobs or a million.
         CREATE TABLE job_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
-        INSERT INTO job_counts (status, n) VALUES ('pending', 0), ('running', 0), ('completed', 0), ('failed', 0), ('cancelled', 0);
+        INSERT INTO job_counts (status, n) VALUES ('pending', 0), ('running', 0), ('completed', 0), ('failed', 0), ('cancelled', 0),
+            ('cache_entries', 0);
+        CREATE TRIGGER cache_count_insert AFTER INSERT ON cache_entries BEGIN
+            UPDATE job_counts SET n = n + 1 WHERE status = 'cache_entries';
+        END;
+        CREATE TRIGGER cache_count_delete AFTER DELETE ON cache_entries BEGIN
+            UPDATE job_counts SET n = n - 1 WHERE status = 'cache_entries';
+        END;
         CREATE TRIGGER jobs_count_insert AFTER INSERT ON jobs BEGIN
             UPDATE job_counts SET n = n + 1 WHERE status = NEW.status;
         END;

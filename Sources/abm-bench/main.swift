@@ -29,7 +29,7 @@ func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.
 
 let args = CommandLine.arguments
 guard args.count >= 3 else {
-    FileHandle.standardError.write(Data("usage: abm-bench engine FILE [ITERATIONS] | montecarlo FILE THREADS | log DIR LINES THREADS | alerting SERIES RULES\n".utf8))
+    FileHandle.standardError.write(Data("usage: abm-bench engine FILE [ITERATIONS] | montecarlo FILE THREADS | log DIR LINES THREADS | alerting SERIES RULES | seed-jobs DIR COUNT\n".utf8))
     exit(64)
 }
 let clock = ContinuousClock()
@@ -37,6 +37,13 @@ var line: [String: Any] = ["file": (args[2] as NSString).lastPathComponent]
 if args[1] == "alerting" {
     // abm-bench alerting SERIES RULES
     var out = try AlertingBench.run(series: Int(args[2]) ?? 5000, rules: args.count > 3 ? Int(args[3]) ?? 100 : 100, evaluations: args.count > 4 ? Int(args[4]) ?? 50 : 50)
+    out["peak_rss_mib"] = peakRSSMiB()
+    print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
+    exit(0)
+}
+if args[1] == "seed-jobs" {
+    // abm-bench seed-jobs DIR COUNT
+    var out = try await JobSeeder.run(directory: args[2], count: args.count > 3 ? Int(args[3]) ?? 1_000_000 : 1_000_000)
     out["peak_rss_mib"] = peakRSSMiB()
     print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
     exit(0)
