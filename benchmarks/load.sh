@@ -43,7 +43,7 @@ BODY="$PWD/examples/abm-small.json"
 export BODY
 python3 -c "import json;d=json.load(open('$BODY'));d['abm'].pop('seed',None);json.dump(d,open('$W/unseeded.json','w'))"
 
-ABM_HOST=127.0.0.1 ABM_PORT=$PORT ABM_DATA_DIR="$W/data" RATE_LIMIT_ENABLED=false ABM_MAX_QUEUED_JOBS=100000 \
+ABM_HOST=127.0.0.1 ABM_PORT=$PORT ABM_DATA_DIR="$W/data" RATE_LIMIT_ENABLED=false ABM_MAX_QUEUED_JOBS=100000 ABM_MAX_QUEUED_JOBS_PER_CLIENT=0 \
   ABM_LOG_TARGET=file ABM_LOG_FILE="$W/logs/abm.log" "$BIN" serve >"$W/server.log" 2>&1 &
 SERVER=$!
 PIDS+=($SERVER)

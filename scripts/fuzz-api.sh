@@ -27,7 +27,7 @@ if [ -z "$BIN" ]; then
 fi
 LOG="$OUT/fuzz-server.log"
 ABM_HOST=127.0.0.1 ABM_PORT=$PORT ABM_JOB_STORE=memory ABM_DATA_DIR="$OUT/fuzz-data" RATE_LIMIT_ENABLED=false \
-  ABM_MAX_QUEUED_JOBS=100000 "$BIN" serve >"$LOG" 2>&1 &
+  ABM_MAX_QUEUED_JOBS=100000 ABM_MAX_QUEUED_JOBS_PER_CLIENT=0 "$BIN" serve >"$LOG" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && break; sleep 0.1; done

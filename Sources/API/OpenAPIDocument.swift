@@ -111,7 +111,13 @@ enum OpenAPIDocument {
             Operation(method: "get", path: "/api/v2/abm/jobs/{job_id}/results", summary: "Results of a completed ABM job", tag: "jobs", ok: ref("ABMSimulationResults"), errors: [400] + job, parameters: [jobID]),
             Operation(method: "get", path: "/api/v2/abm/jobs/{job_id}/stream", summary: "Progress as Server-Sent Events (resumable with Last-Event-ID)", tag: "jobs", ok: ref("ProgressEvent"), okType: "text/event-stream", errors: job, parameters: [jobID, ["name": "Last-Event-ID", "in": "header", "required": false, "description": "Events after this id are sent (negative: every event from the first); absent or not a number: the current state, then every change.", "schema": ["type": "integer"]]]),
             Operation(method: "delete", path: "/api/v2/abm/jobs/{job_id}", summary: "Cancel a queued or running job", tag: "jobs", ok: ref("Message"), errors: [400] + job, parameters: [jobID]),
-            Operation(method: "get", path: "/api/v2/abm/jobs", summary: "All jobs in submission order", tag: "jobs", ok: ref("JobList"), errors: [429, 503]),
+            Operation(
+                method: "get", path: "/api/v2/abm/jobs", summary: "A page of jobs in submission order (next page: next_cursor)", tag: "jobs",
+                ok: ref("JobList"), errors: [422, 429, 503],
+                parameters: [
+                    ["name": "limit", "in": "query", "required": false, "description": "Jobs per page (default 100).", "schema": ["type": "integer", "minimum": 1, "maximum": 1000]],
+                    ["name": "cursor", "in": "query", "required": false, "description": "The next_cursor of the previous page.", "schema": ["type": "string"]],
+                ]),
             Operation(method: "get", path: "/api/v2/abm/queue/stats", summary: "Queue statistics", tag: "jobs", ok: ref("QueueStats"), errors: [429, 503]),
             Operation(method: "post", path: "/api/v2/abm/validate", summary: "Check an ABM config", tag: "abm", body: ref("ABMValidateRequest"), ok: ref("ValidateResponse"), errors: post),
             Operation(method: "post", path: "/api/v2/abm/monte-carlo/simulate", summary: "Submit a Monte Carlo job", tag: "jobs", body: ref("ABMSimulationRequest"), ok: ref("JobSubmissionResponse"), errors: [400, 503] + post),

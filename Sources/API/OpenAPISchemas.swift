@@ -164,7 +164,7 @@ enum OpenAPISchemas {
                 [("job_id", D.str), ("status", D.str), ("created_at", D.str), ("started_at", D.nullable(D.str)), ("completed_at", D.nullable(D.str)),
                  ("current_month", D.int(0)), ("total_months", D.int(0)), ("progress_pct", D.num(0, 100)), ("error", D.nullable(D.str))],
                 required: ["job_id", "status", "created_at", "started_at", "completed_at", "current_month", "total_months", "progress_pct", "error"])),
-            ("JobList", D.obj([("jobs", D.arr(D.ref("JobInfo")))], required: ["jobs"])),
+            ("JobList", D.obj([("jobs", D.arr(D.ref("JobInfo"))), ("next_cursor", D.nullable(D.str))], required: ["jobs", "next_cursor"])),
             ("QueueStats", D.obj(
                 [("total_jobs", D.int(0)), ("status_counts", ["type": "object", "additionalProperties": D.int(0)]), ("cache_size", D.int(0)),
                  ("max_concurrent_jobs", D.int(1)), ("max_queued_jobs", D.int(0))],

@@ -22,8 +22,10 @@ public final class InMemoryJobStore: JobStore {
     }
     private struct State {
         var jobs: [String: Stored] = [:]
-        /// Job ids in submission order (the sequence is the position + offset).
+        /// Job ids by sequence, and the sequences in ascending order (append-only; the sweep compacts it), so
+        /// a page is a binary search and a slice, not a sort of every job.
         var order: [Int64: String] = [:]
+        var sequences: [Int64] = []
         var nextSequence: Int64 = 1
         var results: [Int64: [[UInt8]]] = [:]
         var nextResult: Int64 = 1
@@ -47,6 +49,7 @@ public final class InMemoryJobStore: JobStore {
             nextSequence += 1
             jobs[s.job.id] = s
             order[s.job.sequence] = s.job.id
+            sequences.append(s.job.sequence)
             counts.byStatus[s.job.status, default: 0] += 1
             if s.job.status == .pending { pending.insert(s.job.sequence) }
             return view(s.job.id)!
@@ -216,14 +219,20 @@ public final class InMemoryJobStore: JobStore {
 
     public func list(after cursor: Int64?, limit: Int) async throws -> JobPage {
         state.withLock { s in
-            let seqs = s.order.keys.filter { $0 > (cursor ?? 0) }.sorted().prefix(limit + 1)
-            var jobs = seqs.compactMap { s.order[$0].flatMap(s.view) }
-            var next: Int64?
-            if jobs.count > limit {
-                jobs.removeLast()
-                next = jobs.last?.sequence
+            let after = cursor ?? 0
+            var lo = 0
+            var hi = s.sequences.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if s.sequences[mid] <= after { lo = mid + 1 } else { hi = mid }
             }
-            return JobPage(jobs: jobs, next: next)
+            var jobs: [JobRecord] = []
+            var i = lo
+            while i < s.sequences.count, jobs.count <= limit {
+                if let id = s.order[s.sequences[i]], let j = s.view(id) { jobs.append(j) }
+                i += 1
+            }
+            return JobPage(fetched: jobs, limit: limit)
         }
     }
 
@@ -254,6 +263,7 @@ public final class InMemoryJobStore: JobStore {
                 s.counts.byStatus[j.job.status, default: 0] -= 1
                 deleted += 1
             }
+            if deleted > 0 { s.sequences.removeAll { s.order[$0] == nil } }
             s.cache = s.cache.filter { $0.value.storedAt >= cacheExpiredBefore }
             let referenced = Set(s.jobs.values.compactMap(\.resultID)).union(s.cache.values.map(\.resultID))
             s.results = s.results.filter { referenced.contains($0.key) }

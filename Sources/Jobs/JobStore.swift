@@ -106,6 +106,12 @@ public struct JobPage: Sendable, Equatable {
     public var jobs: [JobRecord]
     /// The cursor of the next page, or nil when this is the last.
     public var next: Int64?
+
+    /// From up to `limit + 1` jobs fetched in order: one more than the page means there is a next page.
+    init(fetched: [JobRecord], limit: Int) {
+        jobs = Array(fetched.prefix(limit))
+        next = fetched.count > limit ? jobs.last?.sequence : nil
+    }
 }
 
 public struct StoreCounts: Sendable, Equatable {

@@ -356,13 +356,8 @@ public final class SQLiteJobStore: JobStore {
             let rows = try Row.fetchAll(
                 db, sql: "SELECT \(Self.columns) FROM \(Self.from) WHERE j.seq > ? ORDER BY j.seq LIMIT ?",
                 arguments: [cursor ?? 0, limit + 1])
-            var jobs = rows.map(Self.record)
-            var next: Int64?
-            if jobs.count > limit {
-                jobs.removeLast()
-                next = jobs.last?.sequence
-            }
-            return JobPage(jobs: jobs, next: next)
+            let jobs = rows.map(Self.record)
+            return JobPage(fetched: jobs, limit: limit)
         }
     }
 

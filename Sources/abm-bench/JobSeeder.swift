@@ -22,6 +22,13 @@ enum JobSeeder {
             let batch = min(50_000, count - made)
             let first = made
             try await pool.write { db in
+                let insertJob = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO jobs (id, kind, status, created_at, started_at, completed_at, current_month, total_months,
+                                          seed, cached, attempts, client, result_id)
+                        VALUES (?, 'abm', 'completed', ?, ?, ?, 12, 12, ?, 0, 1, '127.0.0.1', ?)
+                        """)
+                let insertRequest = try db.cachedStatement(sql: "INSERT INTO job_requests (job_id, body) VALUES (?, ?)")
                 var resultID: Int64 = 0
                 for i in first..<(first + batch) {
                     if i % 1000 == 0 || resultID == 0 {
@@ -31,13 +38,8 @@ enum JobSeeder {
                             sql: "INSERT INTO result_chunks (result_id, idx, data) VALUES (?, 0, ?)", arguments: [resultID, result])
                     }
                     let id = String(format: "abm_seed%07d", i)
-                    try db.execute(
-                        sql: """
-                            INSERT INTO jobs (id, kind, status, created_at, started_at, completed_at, current_month, total_months,
-                                              seed, cached, attempts, client, result_id)
-                            VALUES (?, 'abm', 'completed', ?, ?, ?, 12, 12, ?, 0, 1, '127.0.0.1', ?)
-                            """, arguments: [id, now, now, now, i, resultID])
-                    try db.execute(sql: "INSERT INTO job_requests (job_id, body) VALUES (?, ?)", arguments: [id, request])
+                    try insertJob.execute(arguments: [id, now, now, now, i, resultID])
+                    try insertRequest.execute(arguments: [id, request])
                 }
             }
             made += batch
