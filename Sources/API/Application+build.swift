@@ -61,7 +61,7 @@ public func buildApplication(
 }
 
 /// The router with every route and the middleware in order (outermost first): request id, access log,
-/// error mapping, size limit, CORS, rate limit.
+/// metrics, CORS, error mapping, size limit, rate limit.
 func buildRouter(services: APIServices, rateLimitClock: (@Sendable () -> Int64)? = nil) -> Router<ABMRequestContext> {
     let router = Router(context: ABMRequestContext.self)
     let table = RouteTable([])
@@ -71,9 +71,10 @@ func buildRouter(services: APIServices, rateLimitClock: (@Sendable () -> Int64)?
     if services.configuration.prometheusEnabled {
         router.add(middleware: MetricsMiddleware(factory: services.telemetry.metricsFactory))
     }
+    // CORS outside the error mapping: error responses carry the CORS headers too.
+    router.add(middleware: CORSMiddleware(origins: services.configuration.corsOrigins))
     router.add(middleware: ErrorMiddleware(routes: table))
     router.add(middleware: BodyLimitMiddleware(limit: services.configuration.maxRequestSize))
-    router.add(middleware: CORSMiddleware(origins: services.configuration.corsOrigins))
     if services.configuration.rateLimitEnabled {
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(now: clock), defaultLimit: services.configuration.defaultRateLimit))
     }

@@ -33,7 +33,7 @@ guard args.count >= 3 else {
     exit(64)
 }
 let clock = ContinuousClock()
-var line: [String: Any] = ["file": (args[2] as NSString).lastPathComponent]
+var line: [String: Any] = ["file": PathString.lastComponent(of: args[2])]
 if args[1] == "alerting" {
     // abm-bench alerting SERIES RULES
     var out = try AlertingBench.run(series: Int(args[2]) ?? 5000, rules: args.count > 3 ? Int(args[3]) ?? 100 : 100, evaluations: args.count > 4 ? Int(args[4]) ?? 50 : 50)

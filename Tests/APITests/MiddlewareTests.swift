@@ -89,6 +89,49 @@ import Testing
         }
     }
 
+    /// Error responses carry the CORS headers too, so a browser client shows the API's message.
+    @Test func corsOnErrorResponses() async throws {
+        try await withApp({ $0.maxRequestSize = 2048; $0.defaultRateLimit = RateLimit(count: 3, window: .minute) }) { client in
+            let origin: HTTPFields = [.origin: "http://localhost:5173"]
+            var seen: [HTTPResponse.Status] = []
+            for (method, path, body) in [
+                (HTTPRequest.Method.get, "/nope", nil as String?), (.put, "/api/v2/abm/simulate", nil),
+                (.post, "/api/v2/abm/simulate-sync", #"{"token": {}}"#), (.post, "/api/v2/abm/simulate-sync", String(repeating: " ", count: 5000)),
+            ] {
+                let r = try await client.call(method, path, json: body, headers: origin)
+                seen.append(r.status)
+                #expect(r.headers[.accessControlAllowOrigin] == "http://localhost:5173", "\(method) \(path) \(r.status)")
+                #expect(r.headers[.accessControlAllowCredentials] == "true")
+            }
+            #expect(seen == [.notFound, .methodNotAllowed, .unprocessableContent, .contentTooLarge])
+            // Past the default limit: the 429 is readable by the page too.
+            var limited: Reply?
+            for _ in 0..<5 {
+                let r = try await client.call(.get, "/api/v2/abm/queue/stats", headers: origin)
+                if r.status == .tooManyRequests { limited = r }
+            }
+            #expect(limited?.headers[.accessControlAllowOrigin] == "http://localhost:5173")
+            // Never the error mapping's internal note.
+            #expect(limited?.headers[ErrorMiddleware.errorTypeHeader] == nil)
+        }
+    }
+
+    /// `CORS_ORIGINS=*`: a literal `*` without credentials, and never the `null` origin.
+    @Test func corsWildcardSendsNoCredentialsAndRefusesNull() async throws {
+        try await withApp({ $0.corsOrigins = ["*"] }) { client in
+            let any = try await client.call(.get, "/api/v1/health", headers: [.origin: "https://anywhere.example"])
+            #expect(any.headers[.accessControlAllowOrigin] == "*")
+            #expect(any.headers[.accessControlAllowCredentials] == nil)
+            let preflight = try await client.call(.options, "/api/v2/abm/simulate", headers: [.origin: "https://anywhere.example", .accessControlRequestMethod: "POST"])
+            #expect(preflight.status == .ok && preflight.headers[.accessControlAllowOrigin] == "*")
+            #expect(preflight.headers[.accessControlAllowCredentials] == nil)
+            let null = try await client.call(.get, "/api/v1/health", headers: [.origin: "null"])
+            #expect(null.headers[.accessControlAllowOrigin] == nil && null.headers[.accessControlAllowCredentials] == nil)
+            let nullPreflight = try await client.call(.options, "/api/v2/abm/simulate", headers: [.origin: "null", .accessControlRequestMethod: "POST"])
+            #expect(nullPreflight.status == .badRequest)
+        }
+    }
+
     @Test func sizeLimitOnDeclaredAndStreamedBodies() async throws {
         // D27: a chunked body is limited by the bytes received, not only by Content-Length.
         try await withApp({ $0.maxRequestSize = 2048 }) { client in

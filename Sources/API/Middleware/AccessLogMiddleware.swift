@@ -10,7 +10,9 @@ struct AccessLogMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let clock = ContinuousClock()
         let start = clock.now
-        let response = try await next(request, context)
+        var response = try await next(request, context)
+        // The error mapping's note to the metrics middleware never leaves the process, metrics on or off.
+        response.headers[ErrorMiddleware.errorTypeHeader] = nil
         let elapsed = clock.now - start
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         let route = MetricsMiddleware.routeLabel(context)

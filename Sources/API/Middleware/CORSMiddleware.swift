@@ -1,8 +1,13 @@
 import HTTPTypes
 import Hummingbird
 
-/// CORS exactly as the original answered it (spec 1.6): an allow-list of origins with credentials; a
-/// preflight from an allowed origin gets 200 `OK`, from any other origin 400 `Disallowed CORS origin`.
+/// CORS as the original answered it (spec 1.6): an allow-list of origins with credentials; a preflight from
+/// an allowed origin gets 200 `OK`, from any other origin 400 `Disallowed CORS origin`. Every response the
+/// policy allows carries the headers, errors included (the middleware sits outside the error mapping), so a
+/// browser client shows the API's message rather than "Network Error". `CORS_ORIGINS=*` answers a literal
+/// `*` without credentials (browsers refuse credentials with a wildcard, and reflecting any origin with
+/// credentials would let every site act as the user); the `null` origin (sandboxed frames, files) is never
+/// allowed.
 struct CORSMiddleware: RouterMiddleware {
     typealias Context = ABMRequestContext
     let origins: Set<String>
@@ -13,7 +18,18 @@ struct CORSMiddleware: RouterMiddleware {
         self.allowAny = origins.contains("*")
     }
 
-    func allowed(_ origin: String) -> Bool { allowAny || origins.contains(origin) }
+    func allowed(_ origin: String) -> Bool { origin != "null" && (allowAny || origins.contains(origin)) }
+
+    /// The allow-origin and credentials headers for an allowed origin.
+    func grant(_ origin: String, into headers: inout HTTPFields) {
+        if allowAny {
+            headers[.accessControlAllowOrigin] = "*"
+        } else {
+            headers[.accessControlAllowOrigin] = origin
+            headers[.accessControlAllowCredentials] = "true"
+            headers[.vary] = "Origin"
+        }
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let origin = request.headers[.origin] else { return try await next(request, context) }
@@ -22,10 +38,9 @@ struct CORSMiddleware: RouterMiddleware {
                 return .text("Disallowed CORS origin", status: .badRequest)
             }
             var headers: HTTPFields = [
-                .accessControlAllowOrigin: origin, .accessControlAllowCredentials: "true",
                 .accessControlAllowMethods: "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT", .accessControlMaxAge: "600",
-                .vary: "Origin",
             ]
+            grant(origin, into: &headers)
             if let requested = request.headers[.accessControlRequestHeaders] {
                 headers[.accessControlAllowHeaders] = requested
             }
@@ -33,10 +48,11 @@ struct CORSMiddleware: RouterMiddleware {
                             body: .init(byteBuffer: .init(string: "OK")))
         }
         var response = try await next(request, context)
-        response.headers[.accessControlAllowCredentials] = "true"
         if allowed(origin) {
-            response.headers[.accessControlAllowOrigin] = origin
-            response.headers[.vary] = "Origin"
+            grant(origin, into: &response.headers)
+        } else if !allowAny {
+            // As the original: credentials are announced, the origin is not.
+            response.headers[.accessControlAllowCredentials] = "true"
         }
         return response
     }

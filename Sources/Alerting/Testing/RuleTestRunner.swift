@@ -1,4 +1,5 @@
 import Foundation
+import Telemetry
 import Yams
 
 /// Runs rule unit-test files in promtool's format (`rule_files`, `evaluation_interval`, `group_eval_order`,
@@ -35,7 +36,7 @@ public enum RuleTestRunner {
     static func runFile(_ file: String) throws -> [String] {
         let text = try String(contentsOfFile: file, encoding: .utf8)
         guard let root = try Yams.compose(yaml: text) else { throw Failure(message: "empty test file") }
-        let directory = (file as NSString).deletingLastPathComponent
+        let directory = PathString.parent(of: file)
         var ruleFiles: [RuleFile] = []
         for pattern in root["rule_files"]?.array().compactMap(\.string) ?? [] {
             for path in try resolve(pattern, relativeTo: directory) { ruleFiles.append(try RuleFile.load(path: path)) }
@@ -63,8 +64,8 @@ public enum RuleTestRunner {
     static func resolve(_ pattern: String, relativeTo directory: String) throws -> [String] {
         let full = pattern.hasPrefix("/") ? pattern : (directory.isEmpty ? pattern : directory + "/" + pattern)
         guard full.contains("*") || full.contains("?") else { return [full] }
-        let dir = (full as NSString).deletingLastPathComponent
-        let base = (full as NSString).lastPathComponent
+        let dir = PathString.parent(of: full)
+        let base = PathString.lastComponent(of: full)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         return names.filter { fnmatch(base, $0, 0) == 0 }.sorted().map { dir + "/" + $0 }
     }

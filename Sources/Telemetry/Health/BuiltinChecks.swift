@@ -34,20 +34,11 @@ public struct DiskSpaceCheck: HealthCheck {
         var s = statvfs()
         var target = path.isEmpty ? "." : path
         while statvfs(target, &s) != 0 {
-            let parent = Self.parent(of: target)
+            let parent = PathString.parent(of: target)
             if parent == target { return nil }
             target = parent
         }
         return (UInt64(s.f_bavail) * UInt64(s.f_frsize), target)
-    }
-
-    /// The parent directory: "a/b" -> "a", "a" -> ".", "/a" -> "/", "/" -> "/", "." -> ".".
-    static func parent(of path: String) -> String {
-        var p = Substring(path)
-        while p.count > 1, p.hasSuffix("/") { p = p.dropLast() }
-        guard let slash = p.lastIndex(of: "/") else { return "." }
-        if slash == p.startIndex { return "/" }
-        return String(p[..<slash])
     }
 }
 

@@ -92,8 +92,8 @@ public final class RotatingFileWriter: @unchecked Sendable {
     public func waitForMaintenance() { maintenance.sync {} }
 
     private func openLocked() -> Bool {
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        let dir = PathString.parent(of: path)
+        if dir != "." { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let f = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode)
         guard f >= 0 else {
             report("cannot open \(path): \(String(cString: strerror(errno)))")
