@@ -44,7 +44,8 @@ public func buildApplication(
     return Application(
         router: router,
         // Responses in flight at shutdown are flushed whole before their connection closes.
-        server: .http1(configuration: .init(additionalChannelHandlers: [FlushBeforeCloseHandler()])),
+        // `Expect: 100-continue` is answered at once.
+        server: .http1(configuration: .init(additionalChannelHandlers: [FlushBeforeCloseHandler(), ExpectContinueHandler()])),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "abm-service"),
         services: [queue, telemetry.eventLoops] + (alerting.map { [$0] } ?? []),
@@ -61,9 +62,10 @@ public func buildApplication(
 }
 
 /// The router with every route and the middleware in order (outermost first): request id, access log,
-/// metrics, CORS, error mapping, size limit, rate limit.
+/// metrics, CORS, error mapping, size limit, rate limit. Every GET route answers HEAD too (its status and
+/// headers, no body; a streamed body's writer never runs).
 func buildRouter(services: APIServices, rateLimitClock: (@Sendable () -> Int64)? = nil) -> Router<ABMRequestContext> {
-    let router = Router(context: ABMRequestContext.self)
+    let router = Router(context: ABMRequestContext.self, options: .autoGenerateHeadEndpoints)
     let table = RouteTable([])
     let clock = rateLimitClock ?? { Int64(ProcessInfo.processInfo.systemUptime) }
     router.add(middleware: RequestIDMiddleware())

@@ -89,6 +89,24 @@ import Testing
         }
     }
 
+    /// HEAD on every GET route: the GET's status and headers, no body.
+    @Test func headOnGetRoutes() async throws {
+        try await withApp { client in
+            for path in ["/", "/api/v1/health", "/health/live", "/api/v2/abm/queue/stats", "/openapi.json", "/api/v2/abm/jobs?limit=5"] {
+                let get = try await client.call(.get, path)
+                let head = try await client.call(.head, path)
+                #expect(head.status == get.status, "\(path)")
+                #expect(head.body.isEmpty, "\(path)")
+                #expect(head.headers[.contentType] == get.headers[.contentType], "\(path)")
+                #expect(head.headers[.contentLength] == String(get.body.utf8.count), "\(path)")
+            }
+            #expect(try await client.call(.head, "/nope").status == .notFound)
+            // A POST-only route: the same 405 a GET gets.
+            let post = try await client.call(.head, "/api/v2/abm/simulate")
+            #expect(post.status == .methodNotAllowed && post.headers[.allow] == "POST")
+        }
+    }
+
     /// Error responses carry the CORS headers too, so a browser client shows the API's message.
     @Test func corsOnErrorResponses() async throws {
         try await withApp({ $0.maxRequestSize = 2048; $0.defaultRateLimit = RateLimit(count: 3, window: .minute) }) { client in

@@ -179,6 +179,32 @@ extension RealProcessTests {
         #expect(try await server.terminate() == 0)
     }
 
+    /// `Expect: 100-continue` gets an interim 100 at once (curl waits a second for it before a large upload).
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl"))
+    func expectContinueIsAnswered() async throws {
+        let dir = NSTemporaryDirectory() + "abm-serve-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = try await Server.start(dataDir: dir, env: ["RATE_LIMIT_ENABLED": "false"])
+        defer { server.stop() }
+        let url = "http://127.0.0.1:\(server.port)/api/v2/abm/simulate-sync"
+        let body = Self.body(seed: 1, horizon: 12, agents: 10)
+        let (_, out) = try await offPool {
+            try runProgram("/usr/bin/curl", ["-sv", "-H", "Expect: 100-continue", "-H", "Content-Type: application/json", "--data", body, url])
+        }
+        #expect(out.contains("HTTP/1.1 100 Continue"), "\(out.prefix(2000))")
+        #expect(out.contains("HTTP/1.1 200 OK"))
+        #expect(out.contains("\"global_metrics\""))
+        // Over the size limit: still the 413, after the 100.
+        let big = String(repeating: " ", count: 11 * 1024 * 1024)
+        let file = dir + "/big.json"
+        try big.write(toFile: file, atomically: true, encoding: .utf8)
+        let (_, refused) = try await offPool {
+            try runProgram("/usr/bin/curl", ["-sv", "-H", "Expect: 100-continue", "-H", "Content-Type: application/json", "--data-binary", "@" + file, url])
+        }
+        #expect(refused.contains("HTTP/1.1 413"), "\(refused.prefix(2000))")
+        #expect(try await server.terminate() == 0)
+    }
+
     @Test func sigtermExitsCleanly() async throws {
         let dir = NSTemporaryDirectory() + "abm-serve-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }
