@@ -5,13 +5,17 @@ import NIOCore
 public struct ABMRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The peer's IP address (`127.0.0.1` when unknown, as in the original).
-    public let clientAddress: String
+    public let peerAddress: String
+    /// The client's address: the peer's, or behind a trusted proxy the one it forwards for
+    /// (`ClientAddressMiddleware`).
+    public var clientAddress: String
     /// Set by `RequestIDMiddleware`.
     public var requestID = ""
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        clientAddress = source.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
+        peerAddress = source.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
+        clientAddress = peerAddress
     }
 
     /// Bodies are limited by `BodyReader` with the configured `MAX_REQUEST_SIZE`, not by Hummingbird.

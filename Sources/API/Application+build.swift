@@ -61,13 +61,14 @@ public func buildApplication(
     )
 }
 
-/// The router with every route and the middleware in order (outermost first): request id, access log,
+/// The router with every route and the middleware in order (outermost first): client address, request id, access log,
 /// metrics, CORS, error mapping, size limit, rate limit. Every GET route answers HEAD too (its status and
 /// headers, no body; a streamed body's writer never runs).
 func buildRouter(services: APIServices, rateLimitClock: (@Sendable () -> Int64)? = nil) -> Router<ABMRequestContext> {
     let router = Router(context: ABMRequestContext.self, options: .autoGenerateHeadEndpoints)
     let table = RouteTable([])
     let clock = rateLimitClock ?? { Int64(ProcessInfo.processInfo.systemUptime) }
+    router.add(middleware: ClientAddressMiddleware(trusted: TrustedProxies.parse(services.configuration.trustedProxies.joined(separator: ",")) ?? TrustedProxies()))
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: AccessLogMiddleware())
     if services.configuration.prometheusEnabled {

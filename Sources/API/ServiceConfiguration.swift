@@ -12,6 +12,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var rateLimitEnabled = true
     public var defaultRateLimit = RateLimit(count: 100, window: .minute)
     public var corsOrigins: [String] = ServiceConfiguration.defaultCORSOrigins
+    /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` name the client (`ABM_TRUSTED_PROXIES`): addresses or CIDRs.
+    public var trustedProxies: [String] = []
     public var maxRequestSize = 10_485_760
     public var maxConcurrentJobs = 5
     public var maxQueuedJobs = 100
@@ -63,7 +65,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// `.env.example` in step.
     public static let variables = [
         "ABM_HOST", "ABM_PORT", "ABM_DATA_DIR", "ABM_JOB_STORE", "LOG_LEVEL", "RATE_LIMIT_ENABLED", "DEFAULT_RATE_LIMIT",
-        "CORS_ORIGINS", "MAX_REQUEST_SIZE", "ABM_MAX_CONCURRENT_JOBS", "ABM_MAX_QUEUED_JOBS", "ABM_MAX_QUEUED_JOBS_PER_CLIENT",
+        "CORS_ORIGINS", "ABM_TRUSTED_PROXIES", "MAX_REQUEST_SIZE", "ABM_MAX_CONCURRENT_JOBS", "ABM_MAX_QUEUED_JOBS", "ABM_MAX_QUEUED_JOBS_PER_CLIENT",
         "ABM_JOB_LEASE_SECONDS", "ABM_JOB_TTL_HOURS",
         "ABM_CACHE_MAX_ENTRIES", "ABM_CACHE_TTL_MINUTES", "ABM_MAX_SYNC_SIMULATIONS", "ABM_SHUTDOWN_DRAIN_DELAY_SECONDS", "ABM_SHUTDOWN_TIMEOUT_SECONDS",
         "PROMETHEUS_ENABLED", "ABM_LOG_TARGET", "ABM_LOG_FILE", "ABM_LOG_MAX_BYTES", "ABM_LOG_BACKUPS", "ABM_LOG_ROTATE_DAILY",
@@ -171,6 +173,11 @@ public struct ServiceConfiguration: Sendable, Equatable {
             let list = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard list.allSatisfy({ $0 == "*" || $0.hasPrefix("http://") || $0.hasPrefix("https://") }) else { return false }
             c.corsOrigins = list
+            return true
+        }
+        read("ABM_TRUSTED_PROXIES", "a comma-separated list of IP addresses or CIDR ranges such as 127.0.0.1,10.0.0.0/8") { s in
+            guard TrustedProxies.parse(s) != nil else { return false }
+            c.trustedProxies = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             return true
         }
         int("MAX_REQUEST_SIZE", 1024...1_073_741_824) { c.maxRequestSize = $0 }

@@ -18,6 +18,7 @@ import Testing
         let env = [
             "ABM_HOST": "0.0.0.0", "ABM_PORT": "9000", "ABM_DATA_DIR": "/var/lib/abm", "ABM_JOB_STORE": "memory", "LOG_LEVEL": "debug",
             "RATE_LIMIT_ENABLED": "False", "DEFAULT_RATE_LIMIT": "10/second", "CORS_ORIGINS": " https://a.example , ,http://b.example",
+            "ABM_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8",
             "MAX_REQUEST_SIZE": "2048", "ABM_MAX_CONCURRENT_JOBS": "3", "ABM_MAX_QUEUED_JOBS": "7",
             "ABM_MAX_QUEUED_JOBS_PER_CLIENT": "4", "ABM_JOB_LEASE_SECONDS": "12", "ABM_JOB_TTL_HOURS": "2",
             "ABM_CACHE_MAX_ENTRIES": "4", "ABM_CACHE_TTL_MINUTES": "5", "ABM_MAX_SYNC_SIMULATIONS": "6", "ABM_SHUTDOWN_TIMEOUT_SECONDS": "8", "ABM_SHUTDOWN_DRAIN_DELAY_SECONDS": "3",
@@ -35,6 +36,7 @@ import Testing
         #expect(c.host == "0.0.0.0" && c.port == 9001 && c.dataDirectory == "/var/lib/abm" && c.jobStore == .memory)
         #expect(c.logLevel == .debug && !c.rateLimitEnabled && c.defaultRateLimit == RateLimit(count: 10, window: .second))
         #expect(c.corsOrigins == ["https://a.example", "http://b.example"])
+        #expect(c.trustedProxies == ["127.0.0.1", "10.0.0.0/8"])
         #expect(c.maxRequestSize == 2048 && c.maxConcurrentJobs == 3 && c.maxQueuedJobs == 7 && c.jobTTLHours == 2)
         #expect(c.maxQueuedJobsPerClient == 4 && c.jobLeaseSeconds == 12)
         #expect(c.cacheMaxEntries == 4 && c.cacheTTLMinutes == 5 && c.maxSyncSimulations == 6 && c.shutdownTimeoutSeconds == 8 && c.shutdownDrainDelaySeconds == 3)

@@ -205,6 +205,58 @@ extension RealProcessTests {
         #expect(try await server.terminate() == 0)
     }
 
+    /// A client that breaks off its upload or frames it wrongly gets a 400 (or a close), never a 500, and
+    /// nothing is counted as a server error.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"), "needs python3"))
+    func brokenUploadsAreClientErrors() async throws {
+        let dir = NSTemporaryDirectory() + "abm-serve-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = try await Server.start(dataDir: dir, env: ["RATE_LIMIT_ENABLED": "false"])
+        defer { server.stop() }
+        let script = #"""
+            import socket, sys
+            port = int(sys.argv[1])
+            def send(head, body, half_close):
+                s = socket.create_connection(("127.0.0.1", port), timeout=3)
+                s.sendall(head + body)
+                if half_close:
+                    s.shutdown(socket.SHUT_WR)
+                data = b""
+                try:
+                    while True:
+                        chunk = s.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                except Exception:
+                    pass
+                s.close()
+                return data.split(b"\r\n", 1)[0].decode(errors="replace")
+            path = b"/api/v2/abm/simulate-sync"
+            bad = send(b"POST " + path + b" HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n", b"zz\r\n{}\r\n0\r\n\r\n", False)
+            cut = send(b"POST " + path + b" HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n", b'{"token": {', True)
+            print("bad-chunk:", bad)
+            print("cut-short:", cut)
+            """#
+        let port = server.port
+        let (_, out) = try await offPool { try runProgram("/usr/bin/python3", ["-c", script, "\(port)"]) }
+        #expect(out.contains("bad-chunk:") && out.contains("cut-short:"), "\(out)")
+        #expect(!out.contains(" 500"), "\(out)")
+        for line in out.split(separator: "\n") where line.hasPrefix("bad-chunk:") || line.hasPrefix("cut-short:") {
+            let status = line.split(separator: ":", maxSplits: 1).last.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+            #expect(status.isEmpty || status.hasPrefix("HTTP/1.1 400"), "\(line)")
+        }
+        // The service is fine, and counted no server error.
+        #expect(try await server.request("GET", "/health/ready").0 == 200)
+        var metrics = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/metrics")!)
+        metrics.httpMethod = "GET"
+        let (data, _) = try await URLSession.shared.data(for: metrics)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(!text.contains(#"status="500""#))
+        #expect(!text.split(separator: "\n").contains { $0.hasPrefix("abm_errors_total{") && !$0.hasSuffix(" 0") && !$0.hasSuffix(" 0.0") })
+        #expect(try await server.terminate() == 0)
+    }
+
     @Test func sigtermExitsCleanly() async throws {
         let dir = NSTemporaryDirectory() + "abm-serve-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -24,11 +24,22 @@ struct BodyLimitMiddleware: RouterMiddleware {
 struct BodyReader: Sendable {
     let limit: Int
 
+    /// A body the client broke off, or framed wrongly (a bad chunk size), is the client's error: a 400, never a
+    /// 500 counted against the service's error budget.
     func read(_ request: Request) async throws -> [UInt8] {
         var out: [UInt8] = []
-        for try await var chunk in request.body {
-            if out.count + chunk.readableBytes > limit { throw APIError.payloadTooLarge(limit: limit) }
-            out.append(contentsOf: chunk.readBytes(length: chunk.readableBytes) ?? [])
+        do {
+            for try await var chunk in request.body {
+                if out.count + chunk.readableBytes > limit { throw APIError.payloadTooLarge(limit: limit) }
+                out.append(contentsOf: chunk.readBytes(length: chunk.readableBytes) ?? [])
+            }
+        } catch let error as APIError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw APIError.detail(
+                .badRequest, "The request body could not be read: the upload was cut short or its framing (chunk sizes) is invalid.")
         }
         return out
     }

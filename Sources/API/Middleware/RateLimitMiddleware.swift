@@ -22,18 +22,21 @@ struct RateLimitMiddleware: RouterMiddleware {
             || path == "/api/v1/health/ready"
     }
 
+    /// Keys are the matched route's template, never the raw path: `//api/v1/simulate`, `/api//v1/simulate`
+    /// and `/api/v1/simulate/` reach the same handler and count against the same limits. Both limits of a
+    /// request are checked and charged together: a refused request charges neither.
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let path = request.uri.path
+        let route = MetricsMiddleware.routeLabel(context)
+        let path = route == "unmatched" ? request.uri.path : route
         if Self.isExempt(path) || request.method == .options { return try await next(request, context) }
         let routeKey = "\(request.method.rawValue) \(path)"
-        var decisions: [(RateLimit, RateLimiter.Decision)] = []
-        if let specific = Self.routeLimits[routeKey] {
-            let d = limiter.check(key: "\(context.clientAddress) \(routeKey)", limit: specific)
-            decisions.append((specific, d))
-            if path == "/api/v1/health" { return try await finish(decisions, request, context, next) }
-        }
-        decisions.append((defaultLimit, limiter.check(key: context.clientAddress, limit: defaultLimit)))
-        return try await finish(decisions, request, context, next)
+        var checks: [(key: String, limit: RateLimit)] = []
+        let specific = Self.routeLimits[routeKey]
+        if let specific { checks.append(("\(context.clientAddress) \(routeKey)", specific)) }
+        // The original's health limit stands alone; every other request also counts against the default.
+        if specific == nil || path != "/api/v1/health" { checks.append((context.clientAddress, defaultLimit)) }
+        let decisions = limiter.check(checks)
+        return try await finish(Array(zip(checks.map(\.limit), decisions)), request, context, next)
     }
 
     private func finish(
