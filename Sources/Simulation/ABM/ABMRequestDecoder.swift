@@ -40,10 +40,10 @@ public enum ABMRequestDecoder {
 
     public static func decode(_ v: JSONValue) -> Result<ABMRequest, ValidationFailure> {
         let issues = IssueCollector()
-        guard let root = rootObject(v, issues: issues) else { return .failure(ValidationFailure(issues.issues)) }
+        guard let root = rootObject(v, issues: issues) else { return .failure(issues.failure) }
         let request = decode(root)
         if let request, issues.isEmpty { return .success(request) }
-        return .failure(ValidationFailure(issues.issues))
+        return .failure(issues.failure)
     }
 
     /// Decodes from a reader positioned at the request object (also used for `{"config": ...}` wrappers).
@@ -83,7 +83,7 @@ public enum ABMRequestDecoder {
     }
 
     static func decodeToken(_ r: FieldReader) -> TokenSpec? {
-        let name = r.string("name", minLength: 1)
+        let name = r.string("name", minLength: 1, maxLength: ABMLimits.maxNameLength)
         let supply = r.double("total_supply", .positive)
         var date: SimDate?
         if let s = r.string("start_date") {
@@ -114,6 +114,11 @@ public enum ABMRequestDecoder {
 
     static func decodeBuckets(_ root: FieldReader) -> [BucketSpec]? {
         guard let items = root.list("buckets") else { return nil }
+        // The count first: a list past the bound is refused before any of its items is looked at.
+        if items.count > 1000 {
+            root.valueError("buckets", "Too many buckets (\(items.count)). Maximum allowed is 1000.", input: .array(items))
+            return nil
+        }
         let issues = root.issues
         let before = issues.count
         var out: [BucketSpec] = []
@@ -125,7 +130,7 @@ public enum ABMRequestDecoder {
                 continue
             }
             let r = FieldReader(o, path: loc, issues: issues)
-            let name = r.string("bucket", minLength: 1)
+            let name = r.string("bucket", minLength: 1, maxLength: ABMLimits.maxNameLength)
             let alloc = r.double("allocation", .range(0, 100))
             let tge = r.double("tge_unlock_pct", .range(0, 100))
             let cliff = r.int("cliff_months", .range(0, 1200))
@@ -339,6 +344,9 @@ public enum ABMRequestDecoder {
 }
 
 public enum ABMLimits {
+    /// The longest token or bucket name accepted (characters).
+    public static let maxNameLength = 200
+
     /// The most agents one simulation may hold (1000 buckets x 1000 agents per cohort).
     public static let maxAgents = 1_000_000
     /// The most agent-month snapshots `aggregation_level: full` may return.

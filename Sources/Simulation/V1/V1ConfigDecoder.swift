@@ -10,11 +10,11 @@ public enum V1ConfigDecoder {
     public static func decode(_ v: JSONValue) -> Result<V1Config, ValidationFailure> {
         let issues = IssueCollector()
         guard let root = ABMRequestDecoder.rootObject(v, issues: issues) else {
-            return .failure(ValidationFailure(issues.issues))
+            return .failure(issues.failure)
         }
         let config = root.object("config").flatMap(decodeConfig)
         if let config, issues.isEmpty { return .success(config) }
-        return .failure(ValidationFailure(issues.issues))
+        return .failure(issues.failure)
     }
 
     static func decodeConfig(_ r: FieldReader) -> V1Config? {
@@ -107,7 +107,7 @@ public enum V1ConfigDecoder {
                 continue
             }
             let b = FieldReader(o, path: loc, issues: r.issues)
-            let name = b.string("bucket", minLength: 1)
+            let name = b.string("bucket", minLength: 1, maxLength: ABMLimits.maxNameLength)
             let alloc = b.double("allocation", .nonNegative)
             let tge = b.double("tge_unlock_pct", .range(0, 100))
             let cliff = b.int("cliff_months", .range(0, 1200))
