@@ -93,12 +93,18 @@ public enum V1Engine {
 
     static func isTreasuryBucket(_ name: String) -> Bool { name.lowercased() == "treasury" }
 
-    /// Per-bucket sell pressure overrides from tier-3 cohort behaviour.
-    static func cohortProfile(_ c: V1Config, bucket: String) -> V1Config.CohortProfile? {
-        guard c.token.simulationMode == .tier3, c.cohortBehavior.enabled,
-            let name = c.cohortBehavior.bucketCohortMapping.last(where: { $0.name == bucket })?.value
-        else { return nil }
-        return c.cohortBehavior.profiles.first { $0.name == name }?.value
+    /// Each bucket's tier-3 cohort profile, in bucket order: the last mapping of a bucket wins, the first
+    /// profile of a name wins (as the original's dict building did). Built once per run in linear time: a
+    /// lookup per bucket and month made 1000-bucket Monte Carlo runs quadratic.
+    static func cohortProfiles(_ c: V1Config) -> [V1Config.CohortProfile?] {
+        guard c.token.simulationMode == .tier3, c.cohortBehavior.enabled else {
+            return Array(repeating: nil, count: c.buckets.count)
+        }
+        var mapping: [String: String] = [:]
+        for m in c.cohortBehavior.bucketCohortMapping { mapping[m.name] = m.value }
+        var profiles: [String: V1Config.CohortProfile] = [:]
+        for p in c.cohortBehavior.profiles where profiles[p.name] == nil { profiles[p.name] = p.value }
+        return c.buckets.map { b in mapping[b.bucket].flatMap { profiles[$0] } }
     }
 
     /// One deterministic run. `sellOverride` replaces each bucket's base sell pressure (Monte Carlo noise).
@@ -116,6 +122,7 @@ public enum V1Engine {
                 vesting: $0.vestingMonths)
         }
         let shockSet = Set(c.cliffShock.buckets)
+        let cohortProfiles = cohortProfiles(c)
         var relocks = [[Double]](repeating: [Double](repeating: 0, count: h + 1), count: c.buckets.count)
         var stakeReturns = [Double](repeating: 0, count: h + 1)
         var stakePrincipal = [Double](repeating: 0, count: h + 1)
@@ -176,7 +183,7 @@ public enum V1Engine {
                 cumUnlocked[b] += u
                 monthUnlocked += u
 
-                let profile = cohortProfile(c, bucket: bucket.bucket)
+                let profile = cohortProfiles[b]
                 var pressure = sellOverride?[b] ?? profile.map { $0.sellPressureMean * (1 - $0.holdProbability) } ?? level
                 if triggered { pressure = min(1, pressure + c.priceTrigger.extraSellAddon) }
                 if c.cliffShock.enabled, bucket.cliffMonths > 0, m == bucket.cliffMonths, shockSet.contains(bucket.bucket) {
@@ -280,8 +287,9 @@ public enum V1Engine {
             noisy.sellPressureLevel = sell < 0.175 ? .low : (sell < 0.375 ? .medium : .high)
             var overrides: [Double]?
             if c.token.simulationMode == .tier3 && c.cohortBehavior.enabled {
-                overrides = noisy.buckets.map { b in
-                    guard let p = cohortProfile(c, bucket: b.bucket) else { return noisy.sellPressureLevel.pressure }
+                let profiles = cohortProfiles(c)
+                overrides = noisy.buckets.indices.map { b in
+                    guard let p = profiles[b] else { return noisy.sellPressureLevel.pressure }
                     let s = min(1, max(0, rng.normal(mean: p.sellPressureMean, std: p.sellPressureStd * scale)))
                     return s * (1 - p.holdProbability)
                 }
