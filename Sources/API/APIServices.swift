@@ -13,6 +13,7 @@ struct APIServices: Sendable {
     /// Nil when the job store could not be set up; job routes then answer 503 (spec 3).
     let jobs: JobQueue?
     let syncWorkers: WorkerPool
+    var workBudget: WorkBudget { WorkBudget(maxUnits: configuration.maxWorkUnits) }
     let bodyReader: BodyReader
     let hostMetrics: HostMetrics
     let startedAt: ContinuousClock.Instant

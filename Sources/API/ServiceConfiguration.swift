@@ -23,6 +23,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var cacheMaxEntries = 256
     public var cacheTTLMinutes = 120
     public var maxSyncSimulations = ProcessInfo.processInfo.activeProcessorCount
+    /// The most work one simulation may ask for (`ABM_MAX_WORK_UNITS`): agent-months x trials, or v1
+    /// bucket-months x trials.
+    public var maxWorkUnits = 2_500_000_000
     public var shutdownTimeoutSeconds = 25
     public var shutdownDrainDelaySeconds = 1
     public var prometheusEnabled = true
@@ -67,7 +70,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         "ABM_HOST", "ABM_PORT", "ABM_DATA_DIR", "ABM_JOB_STORE", "LOG_LEVEL", "RATE_LIMIT_ENABLED", "DEFAULT_RATE_LIMIT",
         "CORS_ORIGINS", "ABM_TRUSTED_PROXIES", "MAX_REQUEST_SIZE", "ABM_MAX_CONCURRENT_JOBS", "ABM_MAX_QUEUED_JOBS", "ABM_MAX_QUEUED_JOBS_PER_CLIENT",
         "ABM_JOB_LEASE_SECONDS", "ABM_JOB_TTL_HOURS",
-        "ABM_CACHE_MAX_ENTRIES", "ABM_CACHE_TTL_MINUTES", "ABM_MAX_SYNC_SIMULATIONS", "ABM_SHUTDOWN_DRAIN_DELAY_SECONDS", "ABM_SHUTDOWN_TIMEOUT_SECONDS",
+        "ABM_CACHE_MAX_ENTRIES", "ABM_CACHE_TTL_MINUTES", "ABM_MAX_SYNC_SIMULATIONS", "ABM_MAX_WORK_UNITS", "ABM_SHUTDOWN_DRAIN_DELAY_SECONDS", "ABM_SHUTDOWN_TIMEOUT_SECONDS",
         "PROMETHEUS_ENABLED", "ABM_LOG_TARGET", "ABM_LOG_FILE", "ABM_LOG_MAX_BYTES", "ABM_LOG_BACKUPS", "ABM_LOG_ROTATE_DAILY",
         "ABM_LOG_COMPRESS", "ABM_LOG_FILE_MODE", "ABM_MEMORY_LIMIT_BYTES", "ABM_DISK_MIN_FREE_BYTES", "ABM_ENV_FILE",
         "ABM_ALERTING_ENABLED", "ABM_ALERT_RULES", "ABM_ALERT_EVAL_INTERVAL", "ABM_ALERTMANAGER_URL", "ABM_ALERT_RESEND_INTERVAL",
@@ -189,6 +192,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         int("ABM_CACHE_MAX_ENTRIES", 0...1_000_000) { c.cacheMaxEntries = $0 }
         int("ABM_CACHE_TTL_MINUTES", 0...525_600) { c.cacheTTLMinutes = $0 }
         int("ABM_MAX_SYNC_SIMULATIONS", 1...256) { c.maxSyncSimulations = $0 }
+        int("ABM_MAX_WORK_UNITS", 1_000_000...1_000_000_000_000) { c.maxWorkUnits = $0 }
         int("ABM_SHUTDOWN_TIMEOUT_SECONDS", 1...3600) { c.shutdownTimeoutSeconds = $0 }
         int("ABM_SHUTDOWN_DRAIN_DELAY_SECONDS", 0...60) { c.shutdownDrainDelaySeconds = $0 }
         flag("ABM_ALERTING_ENABLED") { c.alertingEnabled = $0 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Simulation
 import Testing
 
 @testable import API
@@ -91,4 +92,46 @@ import Synchronization
 
 final class ManualSeconds: Sendable {
     let value = Atomic<Int64>(1000)
+}
+
+/// The work budget: the cost of a simulation is computed from the request and refused before it runs.
+@Suite struct WorkBudgetTests {
+    static func buckets(_ n: Int) -> String {
+        "[" + (0..<n).map { #"{"bucket": "B\#($0)", "allocation": \#(100.0 / Double(n)), "tge_unlock_pct": 0, "cliff_months": 0, "vesting_months": 12}"# }
+            .joined(separator: ",") + "]"
+    }
+
+    @Test func overTheBudgetIsA422BeforeAnyWork() async throws {
+        try await withApp({ $0.maxWorkUnits = 1_000_000 }) { client in
+            let small = abmBody(horizon: 120, buckets: Self.buckets(2), abm: #""agents_per_cohort": 1000, "seed": 1"#)
+            #expect(try await client.call(.post, "/api/v2/abm/simulate-sync", json: small).status == .ok)
+            let big = abmBody(horizon: 240, buckets: Self.buckets(10), abm: #""agents_per_cohort": 1000, "seed": 1"#)
+            for path in ["/api/v2/abm/simulate-sync", "/api/v2/abm/simulate"] {
+                let r = try await client.call(.post, path, json: big)
+                #expect(r.status == .unprocessableContent, "\(path)")
+                let msg = r.json["detail"]?.arrayValue?.first?["msg"]?.stringValue ?? ""
+                #expect(msg.contains("over the work budget of 1000000 (ABM_MAX_WORK_UNITS)") && msg.contains("abm.agents_per_cohort"), "\(msg)")
+            }
+            // A Monte Carlo study: agent-months times trials.
+            let mc = abmBody(horizon: 120, buckets: Self.buckets(2), abm: #""agents_per_cohort": 1000"#, extra: #", "monte_carlo": {"num_trials": 50}"#)
+            let refused = try await client.call(.post, "/api/v2/abm/monte-carlo/simulate", json: mc)
+            #expect(refused.status == .unprocessableContent)
+            #expect(refused.json["detail"]?.arrayValue?.first?["msg"]?.stringValue?.contains("monte_carlo.num_trials") == true)
+            #expect(try await client.call(.get, "/api/v2/abm/queue/stats").json["total_jobs"] == 0)
+        }
+    }
+
+    @Test func v1RunsCountBucketMonthsTimesTrials() async throws {
+        try await withApp({ $0.maxWorkUnits = 1_000_000 }) { client in
+            let b = (0..<100).map { #"{"bucket": "B\#($0)", "allocation": 1, "tge_unlock_pct": 0, "cliff_months": 0, "vesting_months": 12}"# }.joined(separator: ",")
+            func body(trials: Int) -> String {
+                #"{"config": {"token": {"name": "T", "total_supply": 1000000, "start_date": "2026-01-01", "horizon_months": 120, "simulation_mode": "tier3"}, "buckets": [\#(b)], "tier3": {"monte_carlo": {"enabled": true, "num_trials": \#(trials)}}}}"#
+            }
+            // 100 buckets x 120 months x 100 trials = 1.2 million bucket-months.
+            let r = try await client.call(.post, "/api/v1/simulate", json: body(trials: 100))
+            #expect(r.status == .unprocessableContent)
+            #expect(r.json["detail"]?.arrayValue?.first?["msg"]?.stringValue?.contains("tier3.monte_carlo.num_trials") == true)
+            #expect(try await client.call(.post, "/api/v1/simulate", json: body(trials: 50)).status == .ok)
+        }
+    }
 }

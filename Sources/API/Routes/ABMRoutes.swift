@@ -31,7 +31,9 @@ struct ABMRoutes {
 
     func decodeABM(_ request: Request) async throws -> ABMRequest {
         switch ABMRequestDecoder.decode(try await services.jsonBody(request)) {
-        case .success(let r): return r
+        case .success(let r):
+            try services.workBudget.check(r)
+            return r
         case .failure(let f): throw APIError.validation(f)
         }
     }

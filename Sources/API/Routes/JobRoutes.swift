@@ -27,9 +27,10 @@ struct JobRoutes {
             case .success(let r): req = r
             case .failure(let f): throw APIError.validation(f)
             }
-            guard req.monteCarlo != nil else {
+            guard let settings = req.monteCarlo else {
                 throw APIError.detail(.badRequest, "Monte Carlo configuration is required. Please provide monte_carlo settings.")
             }
+            try services.workBudget.check(req, trials: settings.numTrials)
             let queue = try services.queue()
             do {
                 let s = try await queue.submitMonteCarlo(req, client: context.clientAddress)

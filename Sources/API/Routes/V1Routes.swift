@@ -14,6 +14,7 @@ struct V1Routes {
             case .success(let c): config = c
             case .failure(let f): throw APIError.validation(f)
             }
+            try services.workBudget.check(config)
             let report = V1Validator.validate(V1Engine.configObject(config))
             if !report.errors.isEmpty {
                 throw APIError.detailObject(
