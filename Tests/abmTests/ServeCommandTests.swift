@@ -137,7 +137,11 @@ extension RealProcessTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let server = try await Server.start(
             dataDir: dir,
-            env: ["ABM_MAX_CONCURRENT_JOBS": "1", "ABM_MAX_QUEUED_JOBS_PER_CLIENT": "3", "RATE_LIMIT_ENABLED": "false"])
+            env: [
+                "ABM_MAX_CONCURRENT_JOBS": "1", "ABM_MAX_QUEUED_JOBS_PER_CLIENT": "3", "RATE_LIMIT_ENABLED": "false",
+                // The study below is deliberately far over the default work budget.
+                "ABM_MAX_WORK_UNITS": "1000000000000",
+            ])
         defer { server.stop() }
         // A long Monte Carlo study holds the only worker, so the next submissions wait in the queue.
         let buckets = (0..<50).map { #"{"bucket": "B\#($0)", "allocation": 2, "tge_unlock_pct": 0, "cliff_months": 6, "vesting_months": 24}"# }
