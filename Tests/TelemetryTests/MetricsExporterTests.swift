@@ -1,3 +1,4 @@
+import Synchronization
 import Dispatch
 import Foundation
 import Prometheus
@@ -108,6 +109,49 @@ import Testing
         let warn = (checks?["b:warn"] as? [[String: Any]])?.first
         #expect(warn?["observedValue"] as? Double == 85)
         #expect((full.json(verbose: false)["checks"] as? [String: [[String: Any]]])?["b:warn"]?.first?["observedValue"] == nil)
+    }
+
+    /// A check that ignores cancellation (a hung disk) cannot hold the report past its deadline, and is not
+    /// started again on every probe while it hangs.
+    @Test func aStuckCheckDoesNotHoldTheReport() async {
+        let finished = Atomic(false)
+        let starts = Atomic(0)
+        let registry = HealthRegistry(version: "t", timeout: .milliseconds(100))
+        registry.register(ClosureHealthCheck("d:stuck", probes: [.ready]) {
+            starts.add(1, ordering: .relaxed)
+            // Not cancellable: returns after 2 s whatever happens to its task.
+            await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().asyncAfter(deadline: .now() + 2) { k.resume() }
+            }
+            finished.store(true, ordering: .relaxed)
+            return HealthCheckResult(.pass)
+        })
+        let first = await registry.report(.ready)
+        let doneAfterFirst = finished.load(ordering: .relaxed)
+        #expect(!doneAfterFirst, "the report waited for the stuck check")
+        #expect(first.status == .fail && first.entries.first?.result.output?.contains("timed out") == true)
+        let second = await registry.report(.ready)
+        #expect(second.entries.first?.result.output?.contains("still running") == true)
+        let started = starts.load(ordering: .relaxed)
+        let doneAfterSecond = finished.load(ordering: .relaxed)
+        #expect(started == 1)
+        #expect(!doneAfterSecond)
+    }
+
+    /// Concurrent probes of a healthy check all run it: only a stuck one is failed without running.
+    @Test func concurrentProbesOfAHealthyCheckAllPass() async {
+        let registry = HealthRegistry(version: "t", timeout: .seconds(2))
+        registry.register(ClosureHealthCheck("e:slowish", probes: [.ready]) {
+            try? await Task.sleep(for: .milliseconds(50))
+            return HealthCheckResult(.pass)
+        })
+        let statuses = await withTaskGroup(of: HealthStatus.self) { group in
+            for _ in 0..<8 { group.addTask { await registry.report(.ready).status } }
+            var out: [HealthStatus] = []
+            for await s in group { out.append(s) }
+            return out
+        }
+        #expect(statuses == Array(repeating: .pass, count: 8))
     }
 
     @Test func diskAndMemoryChecks() async {

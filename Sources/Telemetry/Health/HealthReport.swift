@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A health report in the `application/health+json` format (draft-inadarei-api-health-check): an overall
 /// status (the worst of its checks), and checks keyed `component:measurement`.
@@ -66,7 +67,7 @@ public final class HealthRegistry: Sendable {
         let entries = await withTaskGroup(of: (Int, HealthReport.Entry).self) { group in
             for (i, c) in selected.enumerated() {
                 group.addTask {
-                    let result = await Self.run(c, timeout: timeout)
+                    let result = await self.run(c, timeout: timeout)
                     return (i, HealthReport.Entry(name: c.name, result: result, time: Date()))
                 }
             }
@@ -78,18 +79,45 @@ public final class HealthRegistry: Sendable {
         return HealthReport(status: status, entries: entries, serviceID: serviceID, version: version)
     }
 
-    static func run(_ c: any HealthCheck, timeout: Duration) async -> HealthCheckResult {
-        await withTaskGroup(of: HealthCheckResult?.self) { group in
-            group.addTask { await c.check() }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? HealthCheckResult(.fail, output: "timed out after \(timeout)")
+    /// Checks whose last run passed its deadline and has not returned yet: a stuck check is not started
+    /// again on every probe (concurrent probes of a healthy check still run it side by side).
+    private let stuck = Mutex(Set<String>())
+
+    /// A check runs in a task of its own and the report waits for it only until the deadline: a check that
+    /// ignores cancellation (a hung disk, a lock) cannot hold the report, as a task group would (it waits
+    /// for every child). While a run that timed out is still going, the next reports fail the check at once.
+    func run(_ c: any HealthCheck, timeout: Duration) async -> HealthCheckResult {
+        let name = c.name
+        guard !stuck.withLock({ $0.contains(name) }) else {
+            return HealthCheckResult(.fail, output: "still running from an earlier probe (timed out after \(timeout))")
         }
+        let result: HealthCheckResult? = await withCheckedContinuation { k in
+            let once = FirstOf()
+            let parts = timeout.components
+            let nanos = Int(parts.seconds) * 1_000_000_000 + Int(parts.attoseconds / 1_000_000_000)
+            Task {
+                // The deadline counts from the moment the check starts (a busy pool that schedules it late
+                // does not fail a quick check), on a Dispatch timer (a check that never returns is cut off
+                // whatever the pool is doing).
+                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanos)) {
+                    if once.claim() {
+                        self.stuck.withLock { _ = $0.insert(name) }
+                        k.resume(returning: nil)
+                    }
+                }
+                let r = await c.check()
+                self.stuck.withLock { _ = $0.remove(name) }
+                if once.claim() { k.resume(returning: r) }
+            }
+        }
+        return result ?? HealthCheckResult(.fail, output: "timed out after \(timeout)")
     }
+}
+
+/// True for the first caller only: which of two racing tasks resumes a continuation.
+final class FirstOf: Sendable {
+    private let taken = Atomic(false)
+    func claim() -> Bool { taken.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged }
 }
 
 /// A small lock-protected value.
