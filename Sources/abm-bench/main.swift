@@ -20,7 +20,7 @@ func load(_ path: String) -> ABMRequest {
     switch ABMRequestDecoder.decode(bytes: Array(data)) {
     case .success(let r): return r
     case .failure(let f):
-        FileHandle.standardError.write(Data("invalid request \(path):\n\(f.summary)\n".utf8))
+        try? FileHandle.standardError.write(contentsOf: Data("invalid request \(path):\n\(f.summary)\n".utf8))
         exit(2)
     }
 }
@@ -29,7 +29,7 @@ func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.
 
 let args = CommandLine.arguments
 guard args.count >= 3 else {
-    FileHandle.standardError.write(Data("usage: abm-bench engine FILE [ITERATIONS] | montecarlo FILE THREADS | log DIR LINES THREADS | alerting SERIES RULES | seed-jobs DIR COUNT\n".utf8))
+    try? FileHandle.standardError.write(contentsOf: Data("usage: abm-bench engine FILE [ITERATIONS] | montecarlo FILE THREADS | log DIR LINES THREADS | alerting SERIES RULES | seed-jobs DIR COUNT\n".utf8))
     exit(64)
 }
 let clock = ContinuousClock()

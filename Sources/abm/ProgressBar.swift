@@ -30,7 +30,7 @@ final class ProgressBar: Sendable {
         let width = 30
         let filled = width * done / total
         let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
-        FileHandle.standardError.write(Data("\r[\(bar)] \(100 * done / total)% \(unit) \(done)/\(total)".utf8))
+        try? FileHandle.standardError.write(contentsOf: Data("\r[\(bar)] \(100 * done / total)% \(unit) \(done)/\(total)".utf8))
     }
 
     func finish() {
@@ -38,6 +38,6 @@ final class ProgressBar: Sendable {
             defer { s.drawn = false }
             return s.drawn
         }
-        if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+        if drawn { try? FileHandle.standardError.write(contentsOf: Data("\n".utf8)) }
     }
 }

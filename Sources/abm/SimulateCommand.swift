@@ -102,7 +102,7 @@ struct SimulateCommand: ParsableCommand {
         if summary {
             print(SummaryText.abm(result))
         } else {
-            emit(result.json())
+            try emit(result.json())
         }
     }
 
@@ -125,7 +125,7 @@ struct SimulateCommand: ParsableCommand {
         if summary {
             print(SummaryText.monteCarlo(result))
         } else {
-            emit(result.json())
+            try emit(result.json())
         }
     }
 
@@ -138,19 +138,26 @@ struct SimulateCommand: ParsableCommand {
         if summary {
             print(SummaryText.v1(result))
         } else {
-            emit(result.responseJSON(executionTimeMs: ms))
+            try emit(result.responseJSON(executionTimeMs: ms))
         }
     }
 
-    private func emit(_ value: JSONValue) {
+    /// The throwing write: a full disk or a closed pipe is an exit status of 74 (EX_IOERR) with a message,
+    /// not a trap (FileHandle's older `write(_:)` traps on I/O errors on Linux).
+    private func emit(_ value: JSONValue) throws {
         var out = JSONWriter.bytes(value, pretty: pretty)
         out.append(UInt8(ascii: "\n"))
-        FileHandle.standardOutput.write(Data(out))
+        do {
+            try FileHandle.standardOutput.write(contentsOf: Data(out))
+        } catch {
+            printErr("abm: cannot write the result: \(error.localizedDescription)")
+            throw ExitCode(74)
+        }
     }
 }
 
 func printErr(_ s: String) {
-    FileHandle.standardError.write(Data((s + "\n").utf8))
+    try? FileHandle.standardError.write(contentsOf: Data((s + "\n").utf8))
 }
 
 extension Duration {

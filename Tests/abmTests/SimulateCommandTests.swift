@@ -57,6 +57,18 @@ import TestSupport
         #expect(body["seed"] as? Int == 42)
     }
 
+    /// A full disk (or a closed pipe) on standard output is exit status 74 with a message, not a trap.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full"), "needs /dev/full"))
+    func aFullOutputIsAnIOErrorExit() async throws {
+        let binary = Self.binary.path
+        let example = Self.root.appendingPathComponent("examples/abm-small.json").path
+        let (status, output) = try await offPool {
+            try runProgram("/bin/sh", ["-c", "'\(binary)' simulate '\(example)' > /dev/full"])
+        }
+        #expect(status == 74, "\(output)")
+        #expect(output.contains("cannot write the result"))
+    }
+
     @Test func readsStandardInputAndIsDeterministic() async throws {
         let text = try String(contentsOf: Self.root.appendingPathComponent("examples/abm-small.json"), encoding: .utf8)
         let a = try await abm(["simulate", "-"], stdin: text)
