@@ -115,7 +115,6 @@ public final class JobProgressHub: Sendable {
         return stream
     }
 
-    public var subscriberCount: Int { state.withLock { $0.entries.values.reduce(0) { $0 + $1.subscribers.count } } }
     /// Entries held: running jobs and jobs with open streams.
     public var entryCount: Int { state.withLock { $0.entries.count } }
 }

@@ -84,8 +84,6 @@ public final class SQLiteJobStore: JobStore {
         _ = try pool()
     }
 
-    public var schemaVersion: String { SQLiteSchema.migrator.migrations.last ?? "" }
-
     /// Writes inside a transaction it rolls back: a read-only file or file system fails here ("attempt to
     /// write a readonly database"), where taking the lock alone would pass. The probe does not wait long
     /// for a lock another process holds: it fails within 250 ms saying "database is locked", well inside

@@ -92,6 +92,8 @@ import Dispatch
             }
             #expect(maxRunning <= 2)
             #expect(await queue.peekStats().counts[.completed] == 6)
+            // The hub keeps running jobs and open streams only: nothing once all are done.
+            #expect(await eventually { queue.hub.entryCount == 0 })
         }
     }
 
