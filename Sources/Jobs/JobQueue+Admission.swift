@@ -77,7 +77,7 @@ extension JobQueue {
             metrics.finished(job.kind, status: .cancelled, seconds: nil)
             hub.publish(snapshot(of: job))
         case .requested:
-            running[id]?.flag.cancelled.store(true, ordering: .relaxed)
+            running[id]?.cancelled.store(true, ordering: .relaxed)
         case .notFound:
             throw .notFound(id)
         case .notCancellable:

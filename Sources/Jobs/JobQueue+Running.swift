@@ -20,7 +20,7 @@ extension JobQueue {
         // Only the dispatcher adds to `running`, one claim at a time, so the bound holds across the await.
         let flag = CancelFlag()
         if draining { flag.interrupted.store(true, ordering: .relaxed) }
-        running[claimed.job.id] = RunningJob(lease: claimed.lease, flag: flag)
+        running[claimed.job.id] = flag
         return claimed
     }
 
@@ -28,7 +28,7 @@ extension JobQueue {
 
     func execute(_ claimed: ClaimedJob) async {
         let id = claimed.job.id
-        guard let flag = running[id]?.flag else { return }
+        guard let flag = running[id] else { return }
         hub.publish(snapshot(of: claimed.job))
         let clock = ContinuousClock()
         let began = clock.now
@@ -149,11 +149,7 @@ extension JobQueue {
                 ended(id)
                 return
             case .failed:
-                job.status = .failed
-                job.error = "the result could not be stored (job store error); submit the job again"
-                if await persist(id, "fail", { [store, now, job] in try await store.fail(lease, error: job.error!, currentMonth: month, now: now()) }) == .written {
-                    reportFailure(job, type: "StoreError")
-                }
+                job = await failed(job, lease, error: "the result could not be stored (job store error); submit the job again", month: month, type: "StoreError")
             }
         case .failure(SimulationError.cancelled) where interrupted:
             // Shutdown: back to the queue at once, to run again from the start on the next start.
@@ -166,18 +162,25 @@ extension JobQueue {
             job.status = .cancelled
             job.currentMonth = month
         case .failure(let error):
-            job.status = .failed
-            job.error = "\(error)"
-            job.currentMonth = month
-            if await persist(id, "fail", { [store, now, job] in try await store.fail(lease, error: job.error!, currentMonth: month, now: now()) }) == .written {
-                reportFailure(job, type: String(describing: type(of: error)))
-            }
+            job = await failed(job, lease, error: "\(error)", month: month, type: String(describing: type(of: error)))
         }
         if job.status.isTerminal {
             metrics.finished(job.kind, status: job.status, seconds: job.status == .completed ? seconds : nil)
         }
         hub.publish(snapshot(of: job))
         ended(id)
+    }
+
+    /// Records a failed run (fenced) and, once recorded, its error event.
+    func failed(_ job: JobRecord, _ lease: Lease, error: String, month: Int, type: String) async -> JobRecord {
+        var job = job
+        job.status = .failed
+        job.error = error
+        job.currentMonth = month
+        if await persist(job.id, "fail", { [store, now] in try await store.fail(lease, error: error, currentMonth: month, now: now()) }) == .written {
+            reportFailure(job, type: type)
+        }
+        return job
     }
 
     /// Drops a run from the working set and lets the dispatcher claim the next job.

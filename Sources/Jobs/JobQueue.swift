@@ -21,8 +21,8 @@ public actor JobQueue: Service {
     /// Names this process in leases.
     let owner: String
 
-    /// The jobs this process is running: at most `maxConcurrentJobs`.
-    var running: [String: RunningJob] = [:]
+    /// The jobs this process is running, with their cancel flags: at most `maxConcurrentJobs`.
+    var running: [String: CancelFlag] = [:]
     var draining = false
     var recovered = false
     /// The recovery in flight, awaited by every caller (single flight).
@@ -34,11 +34,6 @@ public actor JobQueue: Service {
     let wake: AsyncStream<Void>.Continuation
     /// Resumed when the last running job has ended during a drain.
     var idleWaiters: [CheckedContinuation<Void, Never>] = []
-
-    struct RunningJob {
-        let lease: Lease
-        let flag: CancelFlag
-    }
 
     /// Set by cancel (the job ends `cancelled`), by shutdown (the job goes back to `pending`) or by a lost
     /// lease (the job is someone else's now: stop, write nothing).
@@ -94,7 +89,7 @@ public actor JobQueue: Service {
         guard !draining else { return }
         draining = true
         logger.info("job queue draining", metadata: ["running": "\(running.count)"])
-        for job in running.values { job.flag.interrupted.store(true, ordering: .relaxed) }
+        for flag in running.values { flag.interrupted.store(true, ordering: .relaxed) }
         wake.finish()
     }
 

@@ -53,18 +53,18 @@ public final class SQLiteJobStore: JobStore {
     }
 
     private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let pool = try pool()
-        do {
-            return try await pool.write(body)
-        } catch let e as DatabaseError {
-            throw failed(e, pool)
-        }
+        try await access { try await $0.write(body) }
     }
 
     private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await access { try await $0.read(body) }
+    }
+
+    /// Runs `operation` on the pool, opening it if needed; SQLite errors become `JobStoreError.unavailable`.
+    private func access<T: Sendable>(_ operation: (DatabasePool) async throws -> T) async throws -> T {
         let pool = try pool()
         do {
-            return try await pool.read(body)
+            return try await operation(pool)
         } catch let e as DatabaseError {
             throw failed(e, pool)
         }
@@ -89,8 +89,7 @@ public final class SQLiteJobStore: JobStore {
     /// for a lock another process holds: it fails within 250 ms saying "database is locked", well inside
     /// the health check's deadline.
     public func checkWritable() async throws {
-        let pool = try pool()
-        do {
+        try await access { pool in
             try await pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA busy_timeout = 250")
                 defer { try? db.execute(sql: "PRAGMA busy_timeout = 2000") }
@@ -103,8 +102,6 @@ public final class SQLiteJobStore: JobStore {
                     throw error
                 }
             }
-        } catch let e as DatabaseError {
-            throw failed(e, pool)
         }
     }
 

@@ -48,38 +48,26 @@ struct ProgressStream {
                     var sent = resumeFrom
                     // Subscribed first, then read: a change between the two still arrives as an update.
                     let current = try await queue.job(jobID)
+                    // A job deleted since the route found it (its TTL passed) has nothing more to say.
+                    var done = true
                     if let current {
                         let snap = JobSnapshot(
                             jobID: jobID, status: current.status, currentMonth: current.currentMonth,
                             totalMonths: current.totalMonths, error: current.error)
-                        // A finished job has nothing more to say, even when the client already had every event.
-                        if try await Self.emit(snap, sent: &sent, writer: &writer) || snap.status.isTerminal {
-                            group.cancelAll()
-                            sink.finish()
-                            try await writer.finish(nil)
-                            return
-                        }
-                    } else {
-                        // Deleted (its TTL passed) since the route found it.
-                        group.cancelAll()
-                        sink.finish()
-                        try await writer.finish(nil)
-                        return
+                        // A finished job has nothing more to say either, even when the client had every event.
+                        done = try await Self.emit(snap, sent: &sent, writer: &writer) || snap.status.isTerminal
                     }
-                    for await item in items {
+                    var pending = items.makeAsyncIterator()
+                    while !done, let item = await pending.next() {
                         switch item {
                         case .heartbeat:
                             try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                         case .state(let snap):
-                            if try await Self.emit(snap, sent: &sent, writer: &writer) {
-                                group.cancelAll()
-                                sink.finish()
-                                try await writer.finish(nil)
-                                return
-                            }
+                            done = try await Self.emit(snap, sent: &sent, writer: &writer)
                         }
                     }
                     group.cancelAll()
+                    sink.finish()
                     try await writer.finish(nil)
                 }
             })
