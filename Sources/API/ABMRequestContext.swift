@@ -11,11 +11,14 @@ public struct ABMRequestContext: RequestContext {
     public var clientAddress: String
     /// Set by `RequestIDMiddleware`.
     public var requestID = ""
+    /// The connection, so long work can stop once its client has gone (`isActive` is safe from any thread).
+    public let connection: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         peerAddress = source.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
         clientAddress = peerAddress
+        connection = source.channel
     }
 
     /// Bodies are limited by `BodyReader` with the configured `MAX_REQUEST_SIZE`, not by Hummingbird.

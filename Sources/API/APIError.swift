@@ -89,6 +89,16 @@ extension Response {
 }
 
 extension APIError {
+    /// Synchronous work stopped by a shutdown: the client may retry against another instance or later.
+    static let shuttingDown = APIError.detail(
+        .serviceUnavailable, "The service is shutting down; the simulation was stopped. Try again shortly.",
+        headers: [.retryAfter: "5", .connection: "close"])
+
+    /// The client went away before its result was ready; nobody reads this answer (nginx's 499), and it
+    /// is not a server error.
+    static let clientClosedRequest = APIError.detail(
+        HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request"), "The client closed the connection; the simulation was stopped.")
+
     /// Finite inputs whose results do not fit a 64-bit float: a 422 in the validation shape, naming what
     /// to reduce, instead of a body with nulls where the contract promises numbers.
     static let overflow = APIError.validation(

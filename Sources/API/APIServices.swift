@@ -13,7 +13,8 @@ struct APIServices: Sendable {
     /// Nil when the job store could not be set up; job routes then answer 503 (spec 3).
     let jobs: JobQueue?
     let syncWorkers: WorkerPool
-    var workBudget: WorkBudget { WorkBudget(maxUnits: configuration.maxWorkUnits) }
+    var workBudget: WorkBudget { WorkBudget(maxUnits: configuration.maxWorkUnits, maxResultBytes: configuration.maxResultBytes) }
+    var sync: SyncRunner { SyncRunner(pool: syncWorkers, stallTimeout: .seconds(configuration.writeTimeoutSeconds)) }
     let bodyReader: BodyReader
     let hostMetrics: HostMetrics
     let startedAt: ContinuousClock.Instant

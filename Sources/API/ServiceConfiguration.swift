@@ -26,6 +26,16 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// The most work one simulation may ask for (`ABM_MAX_WORK_UNITS`): agent-months x trials, or v1
     /// bucket-months x trials.
     public var maxWorkUnits = 2_500_000_000
+    /// The largest predicted result (`ABM_MAX_RESULT_BYTES`), in bytes of JSON.
+    public var maxResultBytes = 134_217_728
+    /// Connections (`ABM_MAX_CONNECTIONS`, `ABM_*_TIMEOUT_SECONDS`); see `ConnectionGuard`.
+    public var maxConnections = 4096
+    public var idleTimeoutSeconds = 60
+    public var requestHeadTimeoutSeconds = 10
+    public var bodyTimeoutSeconds = 30
+    public var writeTimeoutSeconds = 30
+    /// Host names a request's `Host` header may carry (`ABM_ALLOWED_HOSTS`); empty: any.
+    public var allowedHosts: [String] = []
     public var shutdownTimeoutSeconds = 25
     public var shutdownDrainDelaySeconds = 1
     public var prometheusEnabled = true
@@ -70,7 +80,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
         "ABM_HOST", "ABM_PORT", "ABM_DATA_DIR", "ABM_JOB_STORE", "LOG_LEVEL", "RATE_LIMIT_ENABLED", "DEFAULT_RATE_LIMIT",
         "CORS_ORIGINS", "ABM_TRUSTED_PROXIES", "MAX_REQUEST_SIZE", "ABM_MAX_CONCURRENT_JOBS", "ABM_MAX_QUEUED_JOBS", "ABM_MAX_QUEUED_JOBS_PER_CLIENT",
         "ABM_JOB_LEASE_SECONDS", "ABM_JOB_TTL_HOURS",
-        "ABM_CACHE_MAX_ENTRIES", "ABM_CACHE_TTL_MINUTES", "ABM_MAX_SYNC_SIMULATIONS", "ABM_MAX_WORK_UNITS", "ABM_SHUTDOWN_DRAIN_DELAY_SECONDS", "ABM_SHUTDOWN_TIMEOUT_SECONDS",
+        "ABM_CACHE_MAX_ENTRIES", "ABM_CACHE_TTL_MINUTES", "ABM_MAX_SYNC_SIMULATIONS", "ABM_MAX_WORK_UNITS", "ABM_MAX_RESULT_BYTES",
+        "ABM_MAX_CONNECTIONS", "ABM_IDLE_TIMEOUT_SECONDS", "ABM_REQUEST_HEAD_TIMEOUT_SECONDS", "ABM_BODY_TIMEOUT_SECONDS",
+        "ABM_WRITE_TIMEOUT_SECONDS", "ABM_ALLOWED_HOSTS", "ABM_SHUTDOWN_DRAIN_DELAY_SECONDS", "ABM_SHUTDOWN_TIMEOUT_SECONDS",
         "PROMETHEUS_ENABLED", "ABM_LOG_TARGET", "ABM_LOG_FILE", "ABM_LOG_MAX_BYTES", "ABM_LOG_BACKUPS", "ABM_LOG_ROTATE_DAILY",
         "ABM_LOG_COMPRESS", "ABM_LOG_FILE_MODE", "ABM_MEMORY_LIMIT_BYTES", "ABM_DISK_MIN_FREE_BYTES", "ABM_ENV_FILE",
         "ABM_ALERTING_ENABLED", "ABM_ALERT_RULES", "ABM_ALERT_EVAL_INTERVAL", "ABM_ALERTMANAGER_URL", "ABM_ALERT_RESEND_INTERVAL",
@@ -193,6 +205,18 @@ public struct ServiceConfiguration: Sendable, Equatable {
         int("ABM_CACHE_TTL_MINUTES", 0...525_600) { c.cacheTTLMinutes = $0 }
         int("ABM_MAX_SYNC_SIMULATIONS", 1...256) { c.maxSyncSimulations = $0 }
         int("ABM_MAX_WORK_UNITS", 1_000_000...1_000_000_000_000) { c.maxWorkUnits = $0 }
+        int("ABM_MAX_RESULT_BYTES", 1_048_576...17_179_869_184) { c.maxResultBytes = $0 }
+        int("ABM_MAX_CONNECTIONS", 16...1_000_000) { c.maxConnections = $0 }
+        int("ABM_IDLE_TIMEOUT_SECONDS", 1...86_400) { c.idleTimeoutSeconds = $0 }
+        int("ABM_REQUEST_HEAD_TIMEOUT_SECONDS", 1...3600) { c.requestHeadTimeoutSeconds = $0 }
+        int("ABM_BODY_TIMEOUT_SECONDS", 1...3600) { c.bodyTimeoutSeconds = $0 }
+        int("ABM_WRITE_TIMEOUT_SECONDS", 1...3600) { c.writeTimeoutSeconds = $0 }
+        read("ABM_ALLOWED_HOSTS", "a comma-separated list of host names or addresses, such as abm.example.com,127.0.0.1") { s in
+            let list = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+            guard !list.isEmpty, list.allSatisfy({ !$0.contains(" ") && !$0.contains("/") }) else { return false }
+            c.allowedHosts = list
+            return true
+        }
         int("ABM_SHUTDOWN_TIMEOUT_SECONDS", 1...3600) { c.shutdownTimeoutSeconds = $0 }
         int("ABM_SHUTDOWN_DRAIN_DELAY_SECONDS", 0...60) { c.shutdownDrainDelaySeconds = $0 }
         flag("ABM_ALERTING_ENABLED") { c.alertingEnabled = $0 }

@@ -1,11 +1,13 @@
 import Simulation
 
-/// The work a simulation will do, computed from the request before it runs, against `ABM_MAX_WORK_UNITS`:
+/// The work a simulation will do and the size of its result, computed from the request before it runs:
 /// agent-months times trials for the agent-based model (`PopulationPlan` gives the agents), bucket-months
-/// times trials for the v1 simulator. A request over the budget is a 422 that names the budget, the setting
-/// and the fields to reduce; nothing runs.
+/// times trials for the v1 simulator, against `ABM_MAX_WORK_UNITS`; the result's predicted JSON size
+/// (`ResultSize`) against `ABM_MAX_RESULT_BYTES`. A request over either is a 422 that names the limit, the
+/// setting and the fields to reduce; nothing runs.
 struct WorkBudget: Sendable {
     let maxUnits: Int
+    let maxResultBytes: Int
 
     static func units(_ request: ABMRequest, trials: Int = 1) -> Int {
         let (a, overflowA) = PopulationPlan(request).totalAgents.multipliedReportingOverflow(by: request.token.horizonMonths)
@@ -29,7 +31,27 @@ struct WorkBudget: Sendable {
             ]))
     }
 
-    func check(_ request: ABMRequest, trials: Int = 1) throws {
+    func checkResult(_ bytes: Int, reduce: String) throws {
+        guard bytes > maxResultBytes else { return }
+        throw APIError.validation(
+            ValidationFailure([
+                ValidationIssue(
+                    type: "value_error", loc: [],
+                    msg: "This simulation's result would be up to \(bytes) bytes of JSON, over the result limit of \(maxResultBytes) bytes (ABM_MAX_RESULT_BYTES). Reduce \(reduce).",
+                    input: .null, ctx: ["result_bytes": .int(Int64(bytes)), "max_result_bytes": .int(Int64(maxResultBytes))])
+            ]))
+    }
+
+    /// `trials` is nil for a single run, the trial count for a Monte Carlo study.
+    func check(_ request: ABMRequest, trials: Int? = nil) throws {
+        if let trials {
+            try checkResult(ResultSize.monteCarlo(request, trials: trials), reduce: "monte_carlo.num_trials or token.horizon_months")
+        } else {
+            try checkResult(
+                ResultSize.abm(request),
+                reduce: "token.horizon_months or the number of buckets, or use abm.aggregation_level 'cohort' and abm.store_cohort_details false")
+        }
+        let trials = trials ?? 1
         try check(
             Self.units(request, trials: trials), unit: "agent-months" + (trials > 1 ? " across its trials" : ""),
             reduce: trials > 1
@@ -38,6 +60,7 @@ struct WorkBudget: Sendable {
     }
 
     func check(_ config: V1Config) throws {
+        try checkResult(ResultSize.v1(config), reduce: "token.horizon_months or the number of buckets")
         try check(
             Self.units(config), unit: "bucket-months across its trials",
             reduce: "tier3.monte_carlo.num_trials, token.horizon_months or the number of buckets")

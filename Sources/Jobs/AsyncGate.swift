@@ -19,7 +19,10 @@ public final class AsyncGate: Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (k: CheckedContinuation<Void, any Error>) in
-                let resumeNow = state.withLock { s -> Bool in
+                // Checked under the lock that `onCancel` takes: a cancellation that came before the waiter
+                // was listed is seen here, one that comes after finds the waiter.
+                let outcome = state.withLock { s -> Bool? in
+                    if Task.isCancelled { return nil }
                     if s.available > 0 {
                         s.available -= 1
                         s.inUse += 1
@@ -28,7 +31,11 @@ public final class AsyncGate: Sendable {
                     s.waiters.append((id, k))
                     return false
                 }
-                if resumeNow { k.resume() }
+                switch outcome {
+                case nil: k.resume(throwing: CancellationError())
+                case true?: k.resume()
+                case false?: break
+                }
             }
         } onCancel: {
             let waiter = state.withLock { s -> CheckedContinuation<Void, any Error>? in

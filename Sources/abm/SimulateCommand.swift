@@ -133,7 +133,7 @@ struct SimulateCommand: ParsableCommand {
         let config = try V1ConfigDecoder.decode(bytes: bytes).get()
         let clock = ContinuousClock()
         let start = clock.now
-        let result = V1Engine.run(config, maxConcurrency: threads)
+        let result = try V1Engine.run(config, maxConcurrency: threads)
         let ms = (clock.now - start).seconds * 1000
         if summary {
             print(SummaryText.v1(result))

@@ -21,7 +21,10 @@ import Testing
             "ABM_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8",
             "MAX_REQUEST_SIZE": "2048", "ABM_MAX_CONCURRENT_JOBS": "3", "ABM_MAX_QUEUED_JOBS": "7",
             "ABM_MAX_QUEUED_JOBS_PER_CLIENT": "4", "ABM_JOB_LEASE_SECONDS": "12", "ABM_JOB_TTL_HOURS": "2",
-            "ABM_CACHE_MAX_ENTRIES": "4", "ABM_CACHE_TTL_MINUTES": "5", "ABM_MAX_SYNC_SIMULATIONS": "6", "ABM_MAX_WORK_UNITS": "5000000", "ABM_SHUTDOWN_TIMEOUT_SECONDS": "8", "ABM_SHUTDOWN_DRAIN_DELAY_SECONDS": "3",
+            "ABM_CACHE_MAX_ENTRIES": "4", "ABM_CACHE_TTL_MINUTES": "5", "ABM_MAX_SYNC_SIMULATIONS": "6", "ABM_MAX_WORK_UNITS": "5000000",
+            "ABM_MAX_RESULT_BYTES": "2000000", "ABM_MAX_CONNECTIONS": "100", "ABM_IDLE_TIMEOUT_SECONDS": "9",
+            "ABM_REQUEST_HEAD_TIMEOUT_SECONDS": "4", "ABM_BODY_TIMEOUT_SECONDS": "5", "ABM_WRITE_TIMEOUT_SECONDS": "6",
+            "ABM_ALLOWED_HOSTS": "ABM.example.com, 127.0.0.1", "ABM_SHUTDOWN_TIMEOUT_SECONDS": "8", "ABM_SHUTDOWN_DRAIN_DELAY_SECONDS": "3",
             "PROMETHEUS_ENABLED": "off", "ABM_LOG_TARGET": "file", "ABM_LOG_FILE": "/var/log/abm/abm.log", "ABM_LOG_MAX_BYTES": "1000",
             "ABM_LOG_BACKUPS": "2", "ABM_LOG_ROTATE_DAILY": "yes", "ABM_LOG_COMPRESS": "true", "ABM_LOG_FILE_MODE": "0600",
             "ABM_MEMORY_LIMIT_BYTES": "1073741824", "ABM_DISK_MIN_FREE_BYTES": "1024", "ABM_ENV_FILE": "/etc/abm/abm.env",
@@ -39,6 +42,9 @@ import Testing
         #expect(c.trustedProxies == ["127.0.0.1", "10.0.0.0/8"])
         #expect(c.maxRequestSize == 2048 && c.maxConcurrentJobs == 3 && c.maxQueuedJobs == 7 && c.jobTTLHours == 2)
         #expect(c.maxQueuedJobsPerClient == 4 && c.jobLeaseSeconds == 12 && c.maxWorkUnits == 5_000_000)
+        #expect(c.maxResultBytes == 2_000_000 && c.maxConnections == 100 && c.idleTimeoutSeconds == 9)
+        #expect(c.requestHeadTimeoutSeconds == 4 && c.bodyTimeoutSeconds == 5 && c.writeTimeoutSeconds == 6)
+        #expect(c.allowedHosts == ["abm.example.com", "127.0.0.1"])
         #expect(c.cacheMaxEntries == 4 && c.cacheTTLMinutes == 5 && c.maxSyncSimulations == 6 && c.shutdownTimeoutSeconds == 8 && c.shutdownDrainDelaySeconds == 3)
         #expect(!c.prometheusEnabled && c.logTarget == .file && c.logFile == "/var/log/abm/abm.log" && c.logMaxBytes == 1000)
         #expect(c.logBackups == 2 && c.logRotateDaily && c.logCompress && c.logFileMode == 0o600)
@@ -50,13 +56,15 @@ import Testing
             "ABM_PORT": "eighty", "LOG_LEVEL": "LOUD", "DEFAULT_RATE_LIMIT": "lots", "ABM_MAX_CONCURRENT_JOBS": "0",
             "RATE_LIMIT_ENABLED": "maybe", "CORS_ORIGINS": "ftp://x", "ABM_LOG_FILE_MODE": "777",
             "ABM_ALERT_EVAL_INTERVAL": "500ms", "ABM_ALERTMANAGER_URL": "https://am:9093", "ABM_ALERT_RULES": " , ",
+            "ABM_MAX_CONNECTIONS": "2", "ABM_ALLOWED_HOSTS": "a b",
         ])
         guard case .failure(let error) = result else {
             Issue.record("expected a failure")
             return
         }
         #expect(error.problems.map(\.variable).sorted() == [
-            "ABM_ALERTMANAGER_URL", "ABM_ALERT_EVAL_INTERVAL", "ABM_ALERT_RULES", "ABM_LOG_FILE_MODE", "ABM_MAX_CONCURRENT_JOBS", "ABM_PORT",
+            "ABM_ALERTMANAGER_URL", "ABM_ALERT_EVAL_INTERVAL", "ABM_ALERT_RULES", "ABM_ALLOWED_HOSTS", "ABM_LOG_FILE_MODE", "ABM_MAX_CONCURRENT_JOBS",
+            "ABM_MAX_CONNECTIONS", "ABM_PORT",
             "CORS_ORIGINS", "DEFAULT_RATE_LIMIT", "LOG_LEVEL", "RATE_LIMIT_ENABLED",
         ])
         #expect(error.description.contains(#"ABM_ALERT_EVAL_INTERVAL="500ms": a duration from 1s to 1h, such as 15s"#))

@@ -57,7 +57,7 @@ import Testing
             #expect(ours.objectValue?.keys.suffix(2) == ArraySlice(Self.abmAdditions))
         case "POST /api/v1/simulate":
             let config = try V1ConfigDecoder.decode(request).get()
-            ours = V1Engine.run(config).responseJSON(executionTimeMs: 1)
+            ours = try V1Engine.run(config).responseJSON(executionTimeMs: 1)
         default:
             Issue.record("unexpected endpoint \(endpoint)")
             return

@@ -25,7 +25,7 @@ import Testing
         return []
     }
 
-    func run(_ text: String) throws -> V1Result { V1Engine.run(try decode(text)) }
+    func run(_ text: String) throws -> V1Result { try V1Engine.run(try decode(text)) }
 
     @Test func tier1HasHorizonPlusOneRowsWithCalendarDates() throws {
         // Spec 11.9.3, 11.9.14, 11.9.16; D34.

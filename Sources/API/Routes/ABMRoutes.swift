@@ -9,19 +9,14 @@ struct ABMRoutes {
     func register(on router: Router<ABMRequestContext>) {
         router.post("/api/v2/abm/simulate-sync") { request, context in
             let abm = try await decodeABM(request)
-            let clock = ContinuousClock()
-            let start = clock.now
-            do {
-                // D37: off the HTTP threads, at most ABM_MAX_SYNC_SIMULATIONS at once.
-                var result = try await services.syncWorkers.run { try ABMSimulation.run(abm) }
+            // D37: off the HTTP threads, at most ABM_MAX_SYNC_SIMULATIONS at once, streamed as it is encoded.
+            return try await services.sync.respond(context) { isCancelled in
+                let clock = ContinuousClock()
+                let start = clock.now
+                var result = try ABMSimulation.run(abm, progress: { _, _ in !isCancelled() })
                 result.executionTimeSeconds = (clock.now - start).asSeconds
-                return Response.json(try result.json().requireFinite())
-            } catch SimulationError.overflow {
-                throw APIError.overflow
-            } catch let error as SimulationError {
-                context.logger.error("simulation failed", metadata: ["error": "\(error)"])
-                throw APIError.detailObject(
-                    .internalServerError, ["error_type": "simulation_error", "message": .string("\(error)")])
+                guard result.isFinite else { throw SimulationError.overflow }
+                return result.jsonStream()
             }
         }
         router.post("/api/v2/abm/validate") { request, _ in

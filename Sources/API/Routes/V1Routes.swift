@@ -7,7 +7,7 @@ struct V1Routes {
     let services: APIServices
 
     func register(on router: Router<ABMRequestContext>) {
-        router.post("/api/v1/simulate") { request, _ in
+        router.post("/api/v1/simulate") { request, context in
             let body = try await services.jsonBody(request)
             let config: V1Config
             switch V1ConfigDecoder.decode(body) {
@@ -21,14 +21,15 @@ struct V1Routes {
                     .unprocessableContent,
                     ["status": "error", "error_type": "validation_error", "message": .string(report.errors.joined(separator: "; "))])
             }
-            let clock = ContinuousClock()
-            let start = clock.now
-            let result = try await services.syncWorkers.run { V1Engine.run(config) }
-            let elapsed = clock.now - start
-            let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-            let json = result.responseJSON(executionTimeMs: ms)
-            guard json.isFinite else { throw APIError.overflow }
-            return Response.json(json)
+            return try await services.sync.respond(context) { isCancelled in
+                let clock = ContinuousClock()
+                let start = clock.now
+                let result = try V1Engine.run(config, isCancelled: isCancelled)
+                let elapsed = clock.now - start
+                let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+                guard result.isFinite else { throw SimulationError.overflow }
+                return result.responseStream(executionTimeMs: ms)
+            }
         }
         router.post("/api/v1/config/validate") { request, _ in
             let object = try services.configObject(try await services.jsonBody(request), issueType: "dict_type")

@@ -339,6 +339,15 @@ public enum ABMRequestDecoder {
                 "value_error", root.path + [.key("abm"), .key("aggregation_level")],
                 "Value error, aggregation_level 'full' would return \(plan.totalAgents * request.token.horizonMonths) agent snapshots; the limit is \(ABMLimits.maxFullSnapshots). Use 'sampled'.",
                 input: "full", ctx: ["error": [:]])
+        } else if request.abm.aggregationLevel == .sampled {
+            // The same cap as `full`: ten agents of each of 1000 cohorts over 240 months are 2.4 million.
+            let sampled = plan.cohorts.reduce(0) { $0 + min(ABMLimits.sampledAgentsPerCohort, $1.agents) }
+            if sampled * request.token.horizonMonths > ABMLimits.maxFullSnapshots {
+                root.issues.add(
+                    "value_error", root.path + [.key("abm"), .key("aggregation_level")],
+                    "Value error, aggregation_level 'sampled' would return \(sampled * request.token.horizonMonths) agent snapshots; the limit is \(ABMLimits.maxFullSnapshots). Use 'cohort', or fewer buckets or months.",
+                    input: "sampled", ctx: ["error": [:]])
+            }
         }
     }
 }
@@ -349,7 +358,7 @@ public enum ABMLimits {
 
     /// The most agents one simulation may hold (1000 buckets x 1000 agents per cohort).
     public static let maxAgents = 1_000_000
-    /// The most agent-month snapshots `aggregation_level: full` may return.
+    /// The most agent-month snapshots `aggregation_level: full` or `sampled` may return.
     public static let maxFullSnapshots = 250_000
     /// Agents per cohort reported by `aggregation_level: sampled`.
     public static let sampledAgentsPerCohort = 10

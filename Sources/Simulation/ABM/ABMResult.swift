@@ -14,19 +14,30 @@ public struct ABMResult: Sendable, Equatable {
     /// Per-month staking and treasury state; nil when neither is enabled.
     public var dynamics: [ABMDynamicsMonth]?
 
-    public func json() -> JSONValue {
-        var o = JSONObject()
-        o["global_metrics"] = .array(globalMetrics.map { $0.json() })
-        o["cohort_metrics"] = cohortMetrics.map { .array($0.map { $0.json() }) } ?? .null
-        o["agent_snapshots"] = agentSnapshots.map { .array($0.map { $0.json() }) } ?? .null
-        o["summary"] = summary.json()
-        o["execution_time_seconds"] = .num(executionTimeSeconds)
-        o["num_agents"] = .integer(numAgents)
-        o["num_cohorts"] = .integer(numCohorts)
-        o["warnings"] = .strings(warnings)
-        o["seed"] = .int(Int64(seed))
-        o["dynamics_metrics"] = dynamics.map { .array($0.map { $0.json() }) } ?? .null
-        return .object(o)
+    public func json() -> JSONValue { jsonStream().value }
+
+    /// The response body, its long arrays encoded element by element as they are written.
+    public func jsonStream() -> JSONStream {
+        .object([
+            ("global_metrics", .elements(globalMetrics) { $0.json() }),
+            ("cohort_metrics", .elements(cohortMetrics) { $0.json() }),
+            ("agent_snapshots", .elements(agentSnapshots) { $0.json() }),
+            ("summary", .value(summary.json())),
+            ("execution_time_seconds", .value(.num(executionTimeSeconds))),
+            ("num_agents", .value(.integer(numAgents))),
+            ("num_cohorts", .value(.integer(numCohorts))),
+            ("warnings", .value(.strings(warnings))),
+            ("seed", .value(.int(Int64(seed)))),
+            ("dynamics_metrics", .elements(dynamics) { $0.json() }),
+        ])
+    }
+
+    /// Whether every number of the result is finite, checked field by field before a byte is sent: a
+    /// streamed 200 cannot turn into the overflow 422 halfway.
+    public var isFinite: Bool {
+        summary.isFinite && executionTimeSeconds.isFinite && globalMetrics.allSatisfy(\.isFinite)
+            && (cohortMetrics ?? []).allSatisfy(\.isFinite) && (agentSnapshots ?? []).allSatisfy(\.isFinite)
+            && (dynamics ?? []).allSatisfy(\.isFinite)
     }
 }
 
@@ -43,6 +54,11 @@ public struct ABMGlobalMonth: Sendable, Equatable {
     public var totalStaked: Double
     /// Liquid tokens held by agents at the end of the month (a stock).
     public var totalHeld: Double
+
+    var isFinite: Bool {
+        price.isFinite && circulatingSupply.isFinite && totalUnlocked.isFinite && totalSold.isFinite && totalStaked.isFinite
+            && totalHeld.isFinite
+    }
 
     public func json() -> JSONValue {
         .object(
@@ -63,6 +79,8 @@ public struct ABMCohortMonth: Sendable, Equatable {
     public var totalHeld: Double
     public var numAgents: Int
 
+    var isFinite: Bool { totalSold.isFinite && totalStaked.isFinite && totalHeld.isFinite }
+
     public func json() -> JSONValue {
         .object(
             JSONObject([
@@ -82,6 +100,8 @@ public struct ABMAgentSnapshot: Sendable, Equatable {
     public var unlockedBalance: Double
     public var stakedBalance: Double
     public var soldCumulative: Double
+
+    var isFinite: Bool { lockedBalance.isFinite && unlockedBalance.isFinite && stakedBalance.isFinite && soldCumulative.isFinite }
 
     public func json() -> JSONValue {
         .object(
@@ -118,6 +138,11 @@ public struct ABMSummary: Sendable, Equatable {
         finalCirculatingSupply = last.circulatingSupply
         totalTokensSold = sold
         averagePrice = sold > 0 ? value / sold : 0
+    }
+
+    var isFinite: Bool {
+        maxSellTokens.isFinite && finalPrice.isFinite && finalCirculatingSupply.isFinite && totalTokensSold.isFinite
+            && averagePrice.isFinite
     }
 
     public func json() -> JSONValue {
@@ -162,6 +187,9 @@ public struct ABMDynamicsMonth: Sendable, Equatable {
     public var totalSupply: Double
     public var staking: Staking?
     public var treasury: TreasuryState?
+
+    /// Checked through the encoding: a month holds a few dozen numbers.
+    var isFinite: Bool { json().isFinite }
 
     public func json() -> JSONValue {
         var o = JSONObject()

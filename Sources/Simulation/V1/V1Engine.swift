@@ -5,16 +5,21 @@ import Dispatch
 /// in every tier, and relock, cliff shock, price triggers, staking capacity/lockup and cohort behaviour
 /// honoured in tiers 2 and 3.
 public enum V1Engine {
-    /// Runs the tier the config asks for, including the tier-3 Monte Carlo when enabled.
-    public static func run(_ config: V1Config, maxConcurrency: Int = 0) -> V1Result {
+    /// Runs the tier the config asks for, including the tier-3 Monte Carlo when enabled. `isCancelled` is
+    /// polled every month of every trial; once it answers true the run stops and throws `.cancelled`.
+    public static func run(
+        _ config: V1Config, maxConcurrency: Int = 0, isCancelled: @escaping @Sendable () -> Bool = { false }
+    ) throws(SimulationError) -> V1Result {
         let warnings = V1Validator.validate(configObject(config)).warnings
-        let base = deterministic(config)
+        let base = deterministic(config, isCancelled: isCancelled)
+        if isCancelled() { throw .cancelled }
         guard config.token.simulationMode == .tier3, config.monteCarlo.enabled else {
             return V1Result(
                 bucketResults: base.buckets, globalMetrics: base.globals, summaryCards: .init(base.globals),
                 warnings: warnings)
         }
-        let globals = monteCarlo(config, maxConcurrency: maxConcurrency)
+        let globals = monteCarlo(config, maxConcurrency: maxConcurrency, isCancelled: isCancelled)
+        if isCancelled() { throw .cancelled }
         return V1Result(
             bucketResults: base.buckets, globalMetrics: globals, summaryCards: .init(base.globals), warnings: warnings)
     }
@@ -108,14 +113,14 @@ public enum V1Engine {
     }
 
     /// One deterministic run. `sellOverride` replaces each bucket's base sell pressure (Monte Carlo noise).
-    static func deterministic(_ c: V1Config, sellOverride: [Double]? = nil) -> Output {
+    /// A run that `isCancelled` stops returns the months done so far; the caller throws.
+    static func deterministic(_ c: V1Config, sellOverride: [Double]? = nil, isCancelled: () -> Bool = { false }) -> Output {
         let h = c.token.horizonMonths
         let supply = c.token.totalSupply
         let dynamic = c.token.simulationMode != .tier1
         let pricingOn = dynamic && c.pricing.enabled
         let stakingOn = dynamic && c.staking.enabled && c.staking.lockupMonths > 0
         let treasuryOn = dynamic && c.treasury.enabled
-        let hasTreasuryBucket = dynamic && c.buckets.contains { isTreasuryBucket($0.bucket) }
         let schedules = c.buckets.map {
             VestingSchedule(
                 allocation: c.allocationTokens($0), tgePct: $0.tgeUnlockPct, cliff: $0.cliffMonths,
@@ -139,6 +144,7 @@ public enum V1Engine {
         let split = c.treasury.holdPct + c.treasury.liquidityPct + c.treasury.buybackPct
 
         for m in 0...h {
+            if isCancelled() { break }
             let date = c.token.startDate.adding(months: m)
             var price = triggerPrice(c.priceTrigger, month: m)
             var reference = price
@@ -244,15 +250,19 @@ public enum V1Engine {
                 daily = v.dailyVolume(circulating: prevCirc)
             } else if let avg = c.avgDailyVolumeTokens, avg > 0 {
                 daily = avg
+            } else if dynamic {
+                // The original's tier-2/3 default daily volume.
+                daily = 1_000_000
             }
             globals.append(
                 .init(
                     monthIndex: m, date: date, totalUnlocked: monthUnlocked, totalExpectedSell: monthSell,
                     expectedCirculatingTotal: circulating, expectedCirculatingPct: supply > 0 ? circulating / supply : 0,
                     sellVolumeRatio: daily.flatMap { $0 > 0 ? monthSell / ($0 * 30) : nil },
-                    currentPrice: dynamic ? price : nil, stakedAmount: stakingOn ? outstandingStake : nil,
-                    liquidityDeployed: treasuryOn ? liquidityThisMonth : nil,
-                    treasuryBalance: (treasuryOn || hasTreasuryBucket) ? treasuryBalance : nil))
+                    // Tiers 2 and 3 always report the economy's state: 0.0 when a feature is off (D30).
+                    currentPrice: dynamic ? price : nil, stakedAmount: dynamic ? outstandingStake : nil,
+                    liquidityDeployed: dynamic ? liquidityThisMonth : nil,
+                    treasuryBalance: dynamic ? treasuryBalance : nil))
             prevCirc = circulating
         }
         return Output(buckets: bucketRows, globals: globals)
@@ -268,12 +278,13 @@ public enum V1Engine {
     }
 
     /// Tier-3 Monte Carlo (spec 8.6): trial t uses seed `seed + t` (or t when no seed is given).
-    static func monteCarlo(_ c: V1Config, maxConcurrency: Int) -> [V1Result.GlobalRow] {
+    static func monteCarlo(_ c: V1Config, maxConcurrency: Int, isCancelled: @escaping @Sendable () -> Bool) -> [V1Result.GlobalRow] {
         let n = c.monteCarlo.numTrials
         let scale = noiseScale(c.monteCarlo.varianceLevel)
         let base = UInt32(truncatingIfNeeded: c.monteCarlo.seed ?? 0)
         let slots = V1TrialSlots(count: n)
         let trial = { @Sendable (t: Int) in
+            if isCancelled() { return }
             var rng = MersenneTwister(seed: base &+ UInt32(truncatingIfNeeded: t))
             var noisy = c
             for b in noisy.buckets.indices {
@@ -294,7 +305,7 @@ public enum V1Engine {
                     return s * (1 - p.holdProbability)
                 }
             }
-            slots.set(t, deterministic(noisy, sellOverride: overrides).globals)
+            slots.set(t, deterministic(noisy, sellOverride: overrides, isCancelled: isCancelled).globals)
         }
         if maxConcurrency == 1 {
             for t in 0..<n { trial(t) }
@@ -302,7 +313,7 @@ public enum V1Engine {
             ParallelLoop.run(n, trial)
         }
         let trials = slots.values()
-        let first = trials[0]
+        guard let first = trials.first, !isCancelled() else { return [] }
         return first.indices.map { m in
             func column(_ f: (V1Result.GlobalRow) -> Double?) -> [Double] { trials.map { f($0[m]) ?? 0 } }
             func band(_ x: [Double]) -> V1Result.Band {

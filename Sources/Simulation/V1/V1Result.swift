@@ -112,21 +112,30 @@ public struct V1Result: Sendable, Equatable {
     public var summaryCards: SummaryCards
     public var warnings: [String]
 
-    public var dataJSON: JSONValue {
-        .object(
-            JSONObject([
-                ("bucket_results", .array(bucketResults.map { $0.json() })),
-                ("global_metrics", .array(globalMetrics.map { $0.json() })),
-                ("summary_cards", summaryCards.json()),
-            ]))
+    public var dataJSON: JSONValue { dataStream.value }
+
+    var dataStream: JSONStream {
+        .object([
+            ("bucket_results", .elements(bucketResults) { $0.json() }),
+            ("global_metrics", .elements(globalMetrics) { $0.json() }),
+            ("summary_cards", .value(summaryCards.json())),
+        ])
     }
 
     /// The whole 200 body; `executionTimeMs` is measured by the caller.
-    public func responseJSON(executionTimeMs: Double) -> JSONValue {
-        .object(
-            JSONObject([
-                ("status", "success"), ("execution_time_ms", .num((executionTimeMs * 100).rounded() / 100)),
-                ("warnings", .strings(warnings)), ("data", dataJSON),
-            ]))
+    public func responseJSON(executionTimeMs: Double) -> JSONValue { responseStream(executionTimeMs: executionTimeMs).value }
+
+    /// The 200 body, its rows encoded one by one as they are written.
+    public func responseStream(executionTimeMs: Double) -> JSONStream {
+        .object([
+            ("status", .value("success")), ("execution_time_ms", .value(.num((executionTimeMs * 100).rounded() / 100))),
+            ("warnings", .value(.strings(warnings))), ("data", dataStream),
+        ])
+    }
+
+    /// Whether every number is finite, checked before a byte of a streamed 200 is sent.
+    public var isFinite: Bool {
+        bucketResults.allSatisfy { $0.json().isFinite } && globalMetrics.allSatisfy { $0.json().isFinite }
+            && summaryCards.json().isFinite
     }
 }
