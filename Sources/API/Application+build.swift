@@ -41,13 +41,24 @@ public func buildApplication(
         telemetry: telemetry, alerting: alerting)
     if let alerting { ServiceChecks.register(alerting: alerting, telemetry: telemetry) }
     let router = buildRouter(services: services, rateLimitClock: rateLimitClock)
+    let connectionMetrics = ConnectionMetrics(factory: telemetry.metricsFactory)
+    let limits = ConnectionTimeouts.Limits(
+        idle: .seconds(Int64(configuration.idleTimeoutSeconds)), head: .seconds(Int64(configuration.requestHeadTimeoutSeconds)),
+        body: .seconds(Int64(configuration.bodyTimeoutSeconds)), write: .seconds(Int64(configuration.writeTimeoutSeconds)))
+    let (maxConnections, note) = FileDescriptorLimit.fit(connections: configuration.maxConnections)
+    if let note { logger.warning("connection cap lowered to fit the open-file limit", metadata: ["detail": "\(note)"]) }
     return Application(
         router: router,
         // Responses in flight at shutdown are flushed whole before their connection closes.
-        // `Expect: 100-continue` is answered at once.
-        server: .http1(configuration: .init(additionalChannelHandlers: [FlushBeforeCloseHandler(), ExpectContinueHandler()])),
+        // `Expect: 100-continue` is answered at once. Idle, slow-head, stalled-upload and stalled-reader
+        // connections are closed.
+        server: .http1(
+            configuration: .init(additionalChannelHandlers: [
+                FlushBeforeCloseHandler(), ExpectContinueHandler(), ConnectionGuardHandler(limits: limits, metrics: connectionMetrics),
+            ])),
         configuration: .init(
-            address: .hostname(configuration.host, port: configuration.port), serverName: "abm-service"),
+            address: .hostname(configuration.host, port: configuration.port), serverName: "abm-service",
+            backlog: 1024, availableConnectionsDelegate: ConnectionCap(limit: maxConnections, metrics: connectionMetrics)),
         services: [queue, telemetry.eventLoops] + (alerting.map { [$0] } ?? []),
         onServerRunning: { channel in
             telemetry.listening.set()
@@ -62,7 +73,7 @@ public func buildApplication(
 }
 
 /// The router with every route and the middleware in order (outermost first): client address, request id, access log,
-/// metrics, CORS, error mapping, size limit, rate limit. Every GET route answers HEAD too (its status and
+/// metrics, CORS, error mapping, host allow-list, size limit, rate limit. Every GET route answers HEAD too (its status and
 /// headers, no body; a streamed body's writer never runs).
 func buildRouter(services: APIServices, rateLimitClock: (@Sendable () -> Int64)? = nil) -> Router<ABMRequestContext> {
     let router = Router(context: ABMRequestContext.self, options: .autoGenerateHeadEndpoints)
@@ -77,6 +88,9 @@ func buildRouter(services: APIServices, rateLimitClock: (@Sendable () -> Int64)?
     // CORS outside the error mapping: error responses carry the CORS headers too.
     router.add(middleware: CORSMiddleware(origins: services.configuration.corsOrigins))
     router.add(middleware: ErrorMiddleware(routes: table))
+    if !services.configuration.allowedHosts.isEmpty {
+        router.add(middleware: AllowedHostsMiddleware(services.configuration.allowedHosts))
+    }
     router.add(middleware: BodyLimitMiddleware(limit: services.configuration.maxRequestSize))
     if services.configuration.rateLimitEnabled {
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(now: clock), defaultLimit: services.configuration.defaultRateLimit))

@@ -27,6 +27,8 @@ public enum MetricCatalogue {
     public static let httpInFlight = "abm_http_requests_in_flight"
     public static let httpRequestSize = "abm_http_request_size_bytes"
     public static let httpResponseSize = "abm_http_response_size_bytes"
+    public static let httpConnections = "abm_http_connections"
+    public static let httpConnectionsClosed = "abm_http_connections_closed_total"
     // Jobs.
     public static let jobs = "abm_jobs"
     public static let jobQueueCapacity = "abm_job_queue_capacity"
@@ -84,6 +86,8 @@ public enum MetricCatalogue {
         e(httpInFlight, .gauge, [], "HTTP requests being handled now."),
         e(httpRequestSize, .histogram, ["method", "route"], "HTTP request body size in bytes (declared length)."),
         e(httpResponseSize, .histogram, ["method", "route"], "HTTP response body size in bytes (when known in advance)."),
+        e(httpConnections, .gauge, [], "Client connections open now (at most ABM_MAX_CONNECTIONS)."),
+        e(httpConnectionsClosed, .counter, ["reason"], "Connections the service closed for a timeout: idle, head, body or write."),
         e(jobs, .gauge, ["state"], "Jobs in the store, by state (pending is the queue depth)."),
         e(jobQueueCapacity, .gauge, [], "Most jobs allowed to wait in the queue (ABM_MAX_QUEUED_JOBS)."),
         e(jobConcurrencyLimit, .gauge, [], "Most jobs allowed to run at once (ABM_MAX_CONCURRENT_JOBS)."),
