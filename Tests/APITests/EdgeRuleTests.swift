@@ -135,3 +135,48 @@ final class ManualSeconds: Sendable {
         }
     }
 }
+
+@Suite struct ResultLimitTests {
+    /// A result predicted over ABM_MAX_RESULT_BYTES is refused before any work, naming the limit, the
+    /// setting and what to reduce; a smaller one streams whole.
+    @Test func overTheResultLimitIsA422BeforeAnyWork() async throws {
+        try await withApp({ $0.maxResultBytes = 2_000_000 }) { client in
+            let big = abmBody(horizon: 240, buckets: WorkBudgetTests.buckets(40))
+            for path in ["/api/v2/abm/simulate-sync", "/api/v2/abm/simulate"] {
+                let r = try await client.call(.post, path, json: big)
+                #expect(r.status == .unprocessableContent, "\(path)")
+                let issue = r.json["detail"]?.arrayValue?.first
+                let msg = issue?["msg"]?.stringValue ?? ""
+                #expect(msg.contains("over the result limit of 2000000 bytes (ABM_MAX_RESULT_BYTES)") && msg.contains("token.horizon_months"), "\(msg)")
+                #expect(issue?["ctx"]?["max_result_bytes"] == 2_000_000)
+            }
+            let v1 = #"{"config": {"token": {"name": "T", "total_supply": 1000000, "start_date": "2026-01-01", "horizon_months": 240}, "buckets": \#(WorkBudgetTests.buckets(40))}}"#
+            #expect(try await client.call(.post, "/api/v1/simulate", json: v1).status == .unprocessableContent)
+            #expect(try await client.call(.get, "/api/v2/abm/queue/stats").json["total_jobs"] == 0)
+            let small = try await client.call(.post, "/api/v2/abm/simulate-sync", json: abmBody(horizon: 24, buckets: WorkBudgetTests.buckets(4)))
+            #expect(small.status == .ok)
+            #expect(small.json["global_metrics"]?.arrayValue?.count == 24)
+            #expect(small.headers[.contentType] == "application/json")
+        }
+    }
+}
+
+@Suite struct AllowedHostsTests {
+    /// The test client always names `localhost`: served when listed, 400 when not.
+    @Test func onlyListedHostsAreServed() async throws {
+        try await withApp({ $0.allowedHosts = ["abm.example.com", "localhost"] }) { client in
+            let ok = try await client.call(.get, "/health/live")
+            #expect(ok.status == .ok)
+        }
+        try await withApp({ $0.allowedHosts = ["abm.example.com"] }) { client in
+            let bad = try await client.call(.get, "/health/live", headers: [.origin: "http://localhost:5173"])
+            #expect(bad.status == .badRequest && bad.detail == "Invalid host header")
+            // A refusal is an error response like any other: CORS headers for an allowed origin.
+            #expect(bad.headers[.accessControlAllowOrigin] == "http://localhost:5173")
+        }
+        #expect(AllowedHostsMiddleware.hostName("Example.COM") == "example.com")
+        #expect(AllowedHostsMiddleware.hostName("10.0.0.1:80") == "10.0.0.1")
+        #expect(AllowedHostsMiddleware.hostName("[fe80::1]") == "fe80::1")
+    }
+}
+
