@@ -1,19 +1,50 @@
 import Alerting
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Jobs
 import Logging
 import ServiceLifecycle
 import Telemetry
 
-/// The composition root: builds the job store and queue, the router with its middleware, and the
-/// application whose service group runs them all (queue first, so it shuts down after the HTTP server).
+/// The parts of the HTTP service that `abm serve` (the composition root) runs in its one `ServiceGroup`: the
+/// job queue, the event-loop monitor, the rule evaluator and the HTTP server, each a service of its own.
+public struct ServiceParts: Sendable {
+    public let queue: JobQueue
+    public let eventLoops: EventLoopMonitor
+    public let alerting: AlertingService?
+    let makeApplication: @Sendable (_ services: [any Service]) -> Application<RouterResponder<ABMRequestContext>>
+
+    /// The HTTP server alone: its background services run beside it, in the caller's group.
+    public var httpServer: Application<RouterResponder<ABMRequestContext>> { makeApplication([]) }
+
+    /// The background services in start order (the reverse of their shutdown order).
+    public var backgroundServices: [any Service] { [queue, eventLoops] + (alerting.map { [$0] } ?? []) }
+
+    /// The server with its background services inside it, for tests that run one application.
+    public var application: Application<RouterResponder<ABMRequestContext>> { makeApplication(backgroundServices) }
+}
+
+/// One application with every part inside, for tests; `abm serve` lists the parts itself.
 public func buildApplication(
     configuration: ServiceConfiguration, logger: Logger, telemetry: TelemetryBundle, jobStore: (any JobStore)? = nil,
     rateLimitClock: (@Sendable () -> Int64)? = nil,
     jobProgressHook: (@Sendable (String, Int) -> Void)? = nil,
     alerting: AlertingService? = nil
 ) async -> some ApplicationProtocol {
+    await buildServiceParts(
+        configuration: configuration, logger: logger, telemetry: telemetry, jobStore: jobStore, rateLimitClock: rateLimitClock,
+        jobProgressHook: jobProgressHook, alerting: alerting
+    ).application
+}
+
+/// Builds the job store and queue, the router with its middleware and the HTTP server.
+public func buildServiceParts(
+    configuration: ServiceConfiguration, logger: Logger, telemetry: TelemetryBundle, jobStore: (any JobStore)? = nil,
+    rateLimitClock: (@Sendable () -> Int64)? = nil,
+    jobProgressHook: (@Sendable (String, Int) -> Void)? = nil,
+    alerting: AlertingService? = nil
+) async -> ServiceParts {
     let store: any JobStore =
         jobStore
         ?? (configuration.jobStore == .memory
@@ -47,29 +78,34 @@ public func buildApplication(
         body: .seconds(Int64(configuration.bodyTimeoutSeconds)), write: .seconds(Int64(configuration.writeTimeoutSeconds)))
     let (maxConnections, note) = FileDescriptorLimit.fit(connections: configuration.maxConnections)
     if let note { logger.warning("connection cap lowered to fit the open-file limit", metadata: ["detail": "\(note)"]) }
-    return Application(
-        router: router,
-        // Responses in flight at shutdown are flushed whole before their connection closes.
-        // `Expect: 100-continue` is answered at once. Idle, slow-head, stalled-upload and stalled-reader
-        // connections are closed.
-        server: .http1(
-            configuration: .init(additionalChannelHandlers: [
-                FlushBeforeCloseHandler(), ExpectContinueHandler(), ConnectionGuardHandler(limits: limits, metrics: connectionMetrics),
-            ])),
-        configuration: .init(
-            address: .hostname(configuration.host, port: configuration.port), serverName: "abm-service",
-            backlog: 1024, availableConnectionsDelegate: ConnectionCap(limit: maxConnections, metrics: connectionMetrics)),
-        services: [queue, telemetry.eventLoops] + (alerting.map { [$0] } ?? []),
-        onServerRunning: { channel in
-            telemetry.listening.set()
-            logger.info(
-                "listening",
-                metadata: [
-                    "address": "\(channel.localAddress?.description ?? "?")", "port": "\(channel.localAddress?.port ?? 0)",
-                ])
-        },
-        logger: logger
-    )
+    let responder = router.buildResponder()
+    let http1 = HTTPServerBuilder.http1(
+        configuration: .init(additionalChannelHandlers: [
+            FlushBeforeCloseHandler(), ExpectContinueHandler(), ConnectionGuardHandler(limits: limits, metrics: connectionMetrics),
+        ]))
+    let cap = ConnectionCap(limit: maxConnections, metrics: connectionMetrics)
+    return ServiceParts(queue: queue, eventLoops: telemetry.eventLoops, alerting: alerting) { background in
+        Application(
+            responder: responder,
+            // Responses in flight at shutdown are flushed whole before their connection closes.
+            // `Expect: 100-continue` is answered at once. Idle, slow-head, stalled-upload and stalled-reader
+            // connections are closed.
+            server: http1,
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "abm-service",
+                backlog: 1024, availableConnectionsDelegate: cap),
+            services: background,
+            onServerRunning: { channel in
+                telemetry.listening.set()
+                logger.info(
+                    "listening",
+                    metadata: [
+                        "address": "\(channel.localAddress?.description ?? "?")", "port": "\(channel.localAddress?.port ?? 0)",
+                    ])
+            },
+            logger: logger
+        )
+    }
 }
 
 /// The router with every route and the middleware in order (outermost first): client address, request id, access log,

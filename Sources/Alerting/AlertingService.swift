@@ -186,7 +186,13 @@ public final class AlertingService: Service, Sendable {
         logger.log(level: level, "alert \(tr.rule) \(to)", metadata: metadata)
     }
 
+    /// Evaluates until shutdown. A graceful shutdown cancels everything at once: the sleep between ticks
+    /// and any Alertmanager delivery in flight (its retries too), so the service never waits on either.
     public func run() async throws {
+        try? await cancelWhenGracefulShutdown { await self.evaluateAndDeliver() }
+    }
+
+    private func evaluateAndDeliver() async {
         await withTaskGroup(of: Void.self) { group in
             if let alertmanager {
                 let stream = delivery
@@ -206,13 +212,11 @@ public final class AlertingService: Service, Sendable {
     }
 
     private func loop() async {
-        await withGracefulShutdownHandler {
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                await tick(at: now())
-                let step = tickInterval
-                try? await Task.sleep(for: .milliseconds(step - now() % step))
-            }
-        } onGracefulShutdown: {}
+        while !Task.isCancelled {
+            await tick(at: now())
+            let step = tickInterval
+            try? await Task.sleep(for: .milliseconds(step - now() % step))
+        }
     }
 
     // MARK: Views

@@ -79,7 +79,9 @@ extension JobQueue {
                         r.abm.seed = seed
                         var result = try ABMSimulation.run(r, progress: progress)
                         result.executionTimeSeconds = (clock.now - began).seconds
-                        return (JSONWriter.bytes(try result.json().requireFinite()), result.numAgents * result.globalMetrics.count)
+                        // Encoded straight from the result, without a value tree (its size was bounded at admission).
+                        guard result.isFinite else { throw SimulationError.overflow }
+                        return (result.jsonStream().bytes, result.numAgents * result.globalMetrics.count)
                     case .monteCarlo:
                         var result = try MonteCarloEngine.run(
                             request, settings: request.monteCarlo ?? MonteCarloSettings(), seed: seed, progress: progress)

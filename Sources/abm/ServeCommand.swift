@@ -74,7 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ExitCode(78)
             }
         }
-        let app = await buildApplication(configuration: configuration, logger: logger, telemetry: telemetry, alerting: alerting)
+        let parts = await buildServiceParts(configuration: configuration, logger: logger, telemetry: telemetry, alerting: alerting)
         let faults = TestFaults.fromEnvironment()
         faults.arm()
         let launched = ContinuousClock.now
@@ -95,13 +95,20 @@ struct ServeCommand: AsyncParsableCommand {
         if let alerting { reload.add("alert-rules") { alerting.reload() } }
         reload.after { systemd.reloaded() }
         telemetry.drain.onDrain { logger.info("shutting down", metadata: ["event": "shutdown"]) }
-        // Last in the group, so the first to hear of a shutdown: readiness turns false before anything stops.
+        // The one service group of the process. Services start in this order and shut down in reverse:
+        //   1. drain: readiness turns 503 at once and the listener stays open for the drain delay, so a
+        //      load balancer stops sending before anything stops;
+        //   2. HTTP server: stops accepting, ends SSE streams with a `shutdown` event, stops synchronous
+        //      simulations (their requests get 503) and lets the responses in flight finish;
+        //   3. alerting: the rule evaluator and Alertmanager delivery stop at once;
+        //   4. event-loop monitor;
+        //   5. job queue: running jobs are stopped and handed back to the store for the next start;
+        //   6. reload (SIGHUP) and 7. systemd (STOPPING=1, watchdog), last so both serve the whole shutdown.
+        let drain = DrainSignalService(state: telemetry.drain, delay: .seconds(configuration.shutdownDrainDelaySeconds))
+        let services: [any Service] =
+            [systemd, reload, parts.queue, parts.eventLoops] + (parts.alerting.map { [$0] } ?? []) + [parts.httpServer, drain]
         var group = ServiceGroupConfiguration(
-            services: [
-                .init(service: systemd), .init(service: reload), .init(service: app),
-                .init(service: DrainSignalService(state: telemetry.drain, delay: .seconds(configuration.shutdownDrainDelaySeconds))),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeoutSeconds)
         group.maximumCancellationDuration = .seconds(5)
         defer {

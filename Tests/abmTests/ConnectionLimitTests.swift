@@ -190,5 +190,77 @@ extension RealProcessTests {
             #expect(out.contains("running HTTP/1.1 503"), "\(out)")
             #expect(out.contains("waiting HTTP/1.1 503"), "\(out)")
         }
+
+        /// SIGTERM while an SSE stream follows a long job and Alertmanager never answers: the stream ends
+        /// with a `shutdown` event, delivery does not hold the exit, and the process exits 0 within the
+        /// drain delay plus a few seconds (the evaluator sleeps 15 s and delivery retries for up to 15 s).
+        @Test func shutdownEndsStreamsAndDeliveryAtOnce() async throws {
+            // A listener that never accepts: connections complete in the backlog and nothing ever answers.
+            let blackhole = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(blackhole) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(blackhole, $0, length) == 0 && listen(blackhole, 16) == 0 && getsockname(blackhole, $0, &length) == 0 }
+            }
+            try #require(bound)
+            let amPort = Int(UInt16(bigEndian: address.sin_port))
+            let dir = NSTemporaryDirectory() + "abm-conn-" + UUID().uuidString
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let server = try await Server.start(
+                dataDir: dir,
+                env: [
+                    "RATE_LIMIT_ENABLED": "false", "ABM_ALERTMANAGER_URL": "http://127.0.0.1:\(amPort)", "ABM_ALERT_EVAL_INTERVAL": "15s",
+                    "ABM_ALERT_RESEND_INTERVAL": "1s",
+                ])
+            defer { server.stop() }
+            let script = #"""
+                import json, socket, sys, time, os, signal
+                port, pid = int(sys.argv[1]), int(sys.argv[2])
+                buckets = [{"bucket": "B%d" % i, "allocation": 0.1, "tge_unlock_pct": 5, "cliff_months": 3, "vesting_months": 24} for i in range(1000)]
+                body = json.dumps({"token": {"name": "L", "total_supply": 1e9, "start_date": "2026-01-01", "horizon_months": 240}, "buckets": buckets, "abm": {"agents_per_cohort": 1000, "store_cohort_details": False}, "monte_carlo": {"num_trials": 10}}).encode()
+                s = socket.create_connection(("127.0.0.1", port), timeout=30)
+                s.sendall(b"POST /api/v2/abm/monte-carlo/simulate HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+                reply = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    reply += chunk
+                job = json.loads(reply.split(b"\r\n\r\n", 1)[1])["job_id"]
+                sse = socket.create_connection(("127.0.0.1", port), timeout=30)
+                sse.sendall(("GET /api/v2/abm/jobs/%s/stream HTTP/1.1\r\nHost: t\r\n\r\n" % job).encode())
+                time.sleep(3)
+                start = time.time()
+                os.kill(pid, signal.SIGTERM)
+                stream = b""
+                try:
+                    while True:
+                        chunk = sse.recv(65536)
+                        if not chunk:
+                            break
+                        stream += chunk
+                except socket.timeout:
+                    pass
+                print("ended %.2f" % (time.time() - start))
+                print("last", [l for l in stream.decode(errors="replace").split("\n") if l.startswith("data:")][-1])
+                """#
+            let port = server.port
+            let pid = server.process.processIdentifier
+            let start = Date()
+            let (_, out) = try await offPool { try runProgram("/usr/bin/python3", ["-c", script, "\(port)", "\(pid)"]) }
+            let status = try await offPool {
+                server.process.waitUntilExit()
+                return server.process.terminationStatus
+            }
+            #expect(status == 0, "\(out)")
+            #expect(out.contains(#""type":"shutdown""#), "\(out)")
+            let ended = out.split(separator: "\n").first { $0.hasPrefix("ended ") }.flatMap { Double($0.dropFirst(6)) } ?? 99
+            #expect(ended < 8, "\(out)")
+            #expect(Date().timeIntervalSince(start) < 30)
+        }
     }
 }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Jobs
 import NIOCore
+import ServiceLifecycle
 import Simulation
 
 /// Server-Sent Events for one job, pushed as the job advances (spec 7.6, with D32 and resumable ids).
@@ -10,7 +11,9 @@ import Simulation
 /// Every event carries an `id:` derived from the job's progress (see `JobSnapshot.eventID`). A new client
 /// gets the current state, then every change. A client reconnecting with `Last-Event-ID: n` gets every
 /// event after n, reconstructed from the job's state, so nothing is skipped or repeated. The stream ends
-/// with a `done` event; a comment line every 15 seconds keeps idle connections open.
+/// with a `done` event; a comment line every 15 seconds keeps idle connections open. When the service
+/// shuts down, each stream ends with a `shutdown` event (no id, so the client's `Last-Event-ID` still
+/// names the last progress event) and a `retry:` hint, so an EventSource reconnects and resumes elsewhere.
 struct ProgressStream {
     let queue: JobQueue
     let jobID: String
@@ -20,6 +23,7 @@ struct ProgressStream {
     enum Item: Sendable {
         case state(JobSnapshot)
         case heartbeat
+        case shutdown
     }
 
     func response() -> Response {
@@ -34,6 +38,7 @@ struct ProgressStream {
             body: ResponseBody { writer in
                 let updates = queue.hub.subscribe(jobID)
                 let (items, sink) = AsyncStream.makeStream(of: Item.self)
+                try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for await s in updates { sink.yield(.state(s)) }
@@ -64,11 +69,18 @@ struct ProgressStream {
                             try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                         case .state(let snap):
                             done = try await Self.emit(snap, sent: &sent, writer: &writer)
+                        case .shutdown:
+                            let status = try? await queue.job(jobID)?.status.rawValue
+                            try await writer.write(ByteBuffer(string: Self.shutdownFrame(jobID: jobID, status: status)))
+                            done = true
                         }
                     }
                     group.cancelAll()
                     sink.finish()
                     try await writer.finish(nil)
+                }
+                } onGracefulShutdown: {
+                    sink.yield(.shutdown)
                 }
             })
     }
@@ -99,6 +111,15 @@ struct ProgressStream {
         if let last = ids.last { sent = last }
         if !out.isEmpty { try await writer.write(ByteBuffer(string: out)) }
         return false
+    }
+
+    /// The last frame of a stream cut by a shutdown: reconnect in a second and resume from the last id.
+    static func shutdownFrame(jobID: String, status: String?) -> String {
+        let data: JSONValue = [
+            "type": "shutdown", "job_id": .string(jobID), "status": .str(status),
+            "message": "The service is shutting down; reconnect with Last-Event-ID to resume.",
+        ]
+        return "retry: 1000\ndata: \(JSONWriter.string(data))\n\n"
     }
 
     static func progress(_ s: JobSnapshot) -> JSONValue {

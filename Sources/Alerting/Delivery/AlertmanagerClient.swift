@@ -63,6 +63,7 @@ public final class AlertmanagerClient: Sendable {
             } catch {
                 lastError = "\(error)"
             }
+            if Task.isCancelled { break }
             if attempt < attempts { try? await Task.sleep(for: .milliseconds(250 << (attempt - 1))) }
         }
         counters.withLock { $0.failed += 1 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -53,13 +54,44 @@ public struct HTTPPoster: Sendable {
 
     public init(timeout: Double = 5) { self.timeout = timeout }
 
-    /// POSTs `body` as JSON; returns the response status code.
+    /// POSTs `body` as JSON; returns the response status code. Cancellation returns at once with
+    /// `CancellationError`; the blocking exchange on its own thread ends by itself within `timeout`.
     public func post(_ target: Target, path: String, body: [UInt8]) async throws -> Int {
         let timeout = self.timeout
-        return try await withCheckedThrowingContinuation { k in
-            Thread {
-                do { k.resume(returning: try Self.blockingPost(target, path: path, body: body, timeout: timeout)) } catch { k.resume(throwing: error) }
-            }.start()
+        let once = ResumeOnce()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { k in
+                once.set(k)
+                Thread {
+                    do { once.resume(.success(try Self.blockingPost(target, path: path, body: body, timeout: timeout))) } catch {
+                        once.resume(.failure(error))
+                    }
+                }.start()
+            }
+        } onCancel: {
+            once.resume(.failure(CancellationError()))
+        }
+    }
+
+    /// A continuation resumed by whichever comes first, the exchange or a cancellation.
+    final class ResumeOnce: Sendable {
+        private let state = Mutex<(k: CheckedContinuation<Int, any Error>?, early: Result<Int, any Error>?, done: Bool)>((nil, nil, false))
+        func set(_ k: CheckedContinuation<Int, any Error>) {
+            let early = state.withLock { s -> Result<Int, any Error>? in
+                if let e = s.early { return e }
+                s.k = k
+                return nil
+            }
+            if let early { k.resume(with: early) }
+        }
+        func resume(_ r: Result<Int, any Error>) {
+            let k = state.withLock { s -> CheckedContinuation<Int, any Error>? in
+                if s.done { return nil }
+                s.done = true
+                if s.k == nil { s.early = r }
+                return s.k
+            }
+            k?.resume(with: r)
         }
     }
 
