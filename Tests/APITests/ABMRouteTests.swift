@@ -135,7 +135,7 @@ import Testing
             let over = try await client.call(.post, "/api/v2/abm/validate", json: #"{"config": {"token": {"name": "T", "total_supply": 1000000, "start_date": "2026-01-01", "horizon_months": 12}, "buckets": [{"bucket": "A", "allocation": 60, "tge_unlock_pct": 0, "cliff_months": 0, "vesting_months": 1}, {"bucket": "B", "allocation": 60, "tge_unlock_pct": 0, "cliff_months": 0, "vesting_months": 1}]}}"#)
             #expect(over.status == .ok)
             #expect(over.json["valid"] == false)
-            #expect(over.json["errors"] == ["Total allocation (120%) exceeds 100%"])
+            #expect(over.json["errors"] == ["buckets: Total allocation (120%) exceeds 100%"])
             // 11.1.9 long horizon.
             let long = try await client.call(.post, "/api/v2/abm/validate", json: #"{"config": {"token": {"name": "T", "total_supply": 1000000, "start_date": "2026-01-01", "horizon_months": 240}, "buckets": []}}"#)
             #expect(long.json["warnings"]?.arrayValue?.contains { ($0.stringValue ?? "").contains("horizon") } == true)

@@ -75,7 +75,8 @@ struct ABMRoutes {
             if total > 100.01 {
                 let allInts = allocations.allSatisfy { if case .int = $0 { return true } else { return false } }
                 let text = allInts ? String(Int64(total)) : PythonFormat.float(total)
-                errors.append("Total allocation (\(text)%) exceeds 100%")
+                // Named like every other entry ("field: message"), so a client can point at the list.
+                errors.append("buckets: Total allocation (\(text)%) exceeds 100%")
             }
         }
         for issue in issues.issues where !issue.msg.contains("Total allocation") {
