@@ -93,7 +93,6 @@ extension RealProcessTests {
                 print("body %.2f" % until_closed(s))
                 # A reader that stops: a 65 MB tier-1 result, nothing read for 6 s, then everything that is left.
                 s = post(port, b"/api/v1/simulate", v1(0, tier="tier1"))
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
                 time.sleep(6)
                 got = 0
                 s.settimeout(10)

@@ -113,7 +113,7 @@ extension RealProcessTests {
         URLSession.shared.dataTask(with: request) { _, _, _ in submitted.signal() }.resume()
         _ = submitted.wait(timeout: .now() + 30)
         #expect(sock.waitFor { $0.contains("STATUS=serving; jobs: 1 running") } != nil)
-        // Watchdog pings at half of WATCHDOG_USEC.
+        // Watchdog pings at a quarter of WATCHDOG_USEC.
         usleep(1_300_000)
         let pings = sock.all.filter { $0.1.contains("WATCHDOG=1") }
         #expect(pings.count >= 3, "\(pings.count) pings")

@@ -6,7 +6,7 @@ import Synchronization
 
 /// What the service tells systemd: READY=1 once the listener accepts and startup work is done (with
 /// EXTEND_TIMEOUT_USEC while a long startup is still progressing), a STATUS= line kept current, watchdog
-/// pings at half of WATCHDOG_USEC while liveness passes and the event loops progress, STOPPING=1 the moment
+/// pings at a quarter of WATCHDOG_USEC while liveness passes and the event loops progress, STOPPING=1 the moment
 /// shutdown begins, RELOADING=1 then READY=1 around a reload.
 ///
 /// Put it first in the service group, so it is the last to stop: the watchdog keeps pinging while the
@@ -52,8 +52,11 @@ public final class SystemdService: Service, Sendable {
 
     public func run() async throws {
         let watchdog = notifier.watchdogInterval
-        let pingEvery = watchdog.map { $0 / 2 }
-        let tick = min(pingEvery ?? .seconds(2), .seconds(2))
+        // A quarter of the interval, on a tick of at most a second: pings about 3 s apart with WatchdogSec=10,
+        // so one late ping never takes the gap near the limit. Never below half of a short interval (or a
+        // second): pings need event-loop progress in between, which the monitor sees every 250 ms.
+        let pingEvery = watchdog.map { max($0 / 4, min($0 / 2, .seconds(1))) }
+        let tick = min(pingEvery ?? .seconds(1), .seconds(1))
         var policy = WatchdogPolicy()
         var previousPing = ContinuousClock.now
         var lastExtend = ContinuousClock.now - .seconds(10)
