@@ -186,6 +186,10 @@ def main():
             pass
         time.sleep(0.05)
     probe = Probe(server.pid, notify)
+    # The first watchdog ping, so every case's gaps are measured from a real ping.
+    deadline = time.time() + 15
+    while not probe.pings and time.time() < deadline:
+        time.sleep(0.1)
     time.sleep(1)
     results = []
     failures = []
@@ -348,6 +352,54 @@ def main():
         return dict(statuses(seen), error_budget_counted=metric("abm_errors_total") - errors_before)
 
     case("100 aborted or mis-framed uploads", aborted_uploads, {"status_5xx": 0, "error_budget_counted": 0})
+
+    def at_the_fd_limit():
+        # A second instance under a 512-file limit: it fits its connection cap to the limit (256 with the
+        # reserve), so 600 clients leave the extra ones in the listen backlog instead of failing accept()
+        # with EMFILE in a loop; its CPU stays idle and it serves again once they leave.
+        port2 = PORT + 1
+        env2 = dict(env, ABM_PORT=str(port2), ABM_DATA_DIR=os.path.join(work, "data2"), ABM_LOG_FILE=os.path.join(work, "abm2.log"))
+        env2.pop("NOTIFY_SOCKET", None)
+        env2.pop("WATCHDOG_USEC", None)
+        limited = subprocess.Popen([BIN, "serve"], env=env2, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (512, 512)))
+        try:
+            for _ in range(200):
+                try:
+                    s = socket.create_connection(("127.0.0.1", port2), timeout=2)
+                    s.close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            socks = []
+            for _ in range(600):
+                try:
+                    socks.append(socket.create_connection(("127.0.0.1", port2), timeout=5))
+                except OSError:
+                    break
+
+            def cpu():
+                with open("/proc/%d/stat" % limited.pid) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+            c0, t0 = cpu(), time.time()
+            time.sleep(5)
+            cpu_pct = 100 * (cpu() - c0) / (time.time() - t0)
+            for s in socks:
+                s.close()
+            time.sleep(1)
+            s = socket.create_connection(("127.0.0.1", port2), timeout=10)
+            s.sendall(b"GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            answer = s.recv(100).split(b"\r\n", 1)[0].decode(errors="replace")
+            s.close()
+        finally:
+            limited.terminate()
+            limited.wait(timeout=30)
+        return {"clients": len(socks), "cpu_percent_while_full": round(cpu_pct, 1), "after": answer,
+                "not_serving_after": 0 if answer.startswith("HTTP/1.1 200") else 1}
+
+    case("600 clients against a 512-file limit", at_the_fd_limit, {"cpu_percent_while_full": 20, "not_serving_after": 0})
 
     # Every answer the server gave in all the cases above, by its own count.
     served_5xx = 0.0

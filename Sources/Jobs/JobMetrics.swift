@@ -16,6 +16,21 @@ struct JobMetrics: Sendable {
         Counter(label: "abm_job_leases_lost_total", factory: factory).increment(by: 0)
         Counter(label: "abm_job_fenced_writes_total", factory: factory).increment(by: 0)
         Counter(label: "abm_job_rescues_total", factory: factory).increment(by: 0)
+        for kind in ["abm", "monte_carlo", "cached"] {
+            Counter(label: "abm_jobs_submitted_total", dimensions: [("kind", kind)], factory: factory).increment(by: 0)
+        }
+        for kind in [JobKind.abm, .monteCarlo] {
+            for status in [JobStatus.completed, .failed, .cancelled] {
+                Counter(label: "abm_jobs_finished_total", dimensions: [("kind", kind.rawValue), ("status", status.rawValue)], factory: factory)
+                    .increment(by: 0)
+            }
+            _ = Timer(label: "abm_job_duration_seconds", dimensions: [("kind", kind.rawValue)], factory: factory)
+        }
+        for engine in ["abm", "monte_carlo", "v1"] {
+            Counter(label: "abm_simulations_total", dimensions: [("engine", engine)], factory: factory).increment(by: 0)
+            Counter(label: "abm_simulation_agent_months_total", dimensions: [("engine", engine)], factory: factory).increment(by: 0)
+            _ = Timer(label: "abm_simulation_duration_seconds", dimensions: [("engine", engine)], factory: factory)
+        }
     }
 
     func refused(_ reason: String) {

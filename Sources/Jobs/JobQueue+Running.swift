@@ -164,7 +164,8 @@ extension JobQueue {
             job.status = .cancelled
             job.currentMonth = month
         case .failure(let error):
-            job = await failed(job, lease, error: "\(error)", month: month, type: String(describing: type(of: error)))
+            logger.debug("job run failed", metadata: ["job_id": "\(id)", "detail": "\(error)"])
+            job = await failed(job, lease, error: Self.clientMessage(error), month: month, type: String(describing: type(of: error)))
         }
         if job.status.isTerminal {
             metrics.finished(job.kind, status: job.status, seconds: job.status == .completed ? seconds : nil)
@@ -174,6 +175,16 @@ extension JobQueue {
     }
 
     /// Records a failed run (fenced) and, once recorded, its error event.
+    /// What a job's `error` says: the simulation's own message, or a plain sentence; never a type name or
+    /// a path of this machine (those go to the log with `type`).
+    static func clientMessage(_ error: any Error) -> String {
+        switch error {
+        case let e as SimulationError: return e.description
+        case let f as ValidationFailure: return "The stored request is no longer valid: \(f.summary)"
+        default: return "The simulation failed; submit the job again."
+        }
+    }
+
     func failed(_ job: JobRecord, _ lease: Lease, error: String, month: Int, type: String) async -> JobRecord {
         var job = job
         job.status = .failed

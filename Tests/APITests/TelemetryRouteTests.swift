@@ -26,7 +26,8 @@ import Testing
                 #"abm_http_request_duration_seconds_bucket{method="POST",route="/api/v2/abm/simulate-sync",le="0.25"}"#,
                 #"abm_jobs{state="completed"} 2"#, #"abm_jobs_submitted_total{kind="abm"} 1"#, #"abm_jobs_submitted_total{kind="cached"} 1"#,
                 #"abm_job_cache_requests_total{result="hit"} 1"#, #"abm_jobs_finished_total{kind="abm",status="completed"} 1"#,
-                "abm_simulations_total{engine=\"abm\"} 1", "process_resident_memory_bytes ", "abm_build_info{version=\"test\"",
+                // One synchronous run and one job.
+                "abm_simulations_total{engine=\"abm\"} 2", "process_resident_memory_bytes ", "abm_build_info{version=\"test\"",
                 "abm_event_loop_lag_seconds ", "abm_job_queue_capacity 100",
             ] {
                 #expect(text.contains(expected), "missing \(expected)")

@@ -261,6 +261,39 @@ extension RealProcessTests {
         #expect(try await server.terminate() == 0)
     }
 
+    /// Every metric an alert rule, a runbook or the dashboard names is on the very first scrape of a fresh
+    /// process, so `absent()`-style surprises and "no data" panels never depend on traffic.
+    @Test func everyNamedMetricIsOnTheFirstScrape() async throws {
+        let dir = NSTemporaryDirectory() + "abm-serve-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = try await Server.start(dataDir: dir)
+        defer { server.stop() }
+        var r = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/metrics")!)
+        r.httpMethod = "GET"
+        let (data, _) = try await URLSession.shared.data(for: r)
+        let families = Set(String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line -> String? in
+            line.hasPrefix("# TYPE ") ? String(line.split(separator: " ")[2]) : nil
+        })
+        let root = SimulateCommandTests.root
+        var files = [root.appendingPathComponent("alerts/abm.rules.yml"), root.appendingPathComponent("ops/grafana/abm-service.json")]
+        let runbooks = root.appendingPathComponent("runbooks")
+        files += try FileManager.default.contentsOfDirectory(atPath: runbooks.path).filter { $0.hasSuffix(".md") }.map { runbooks.appendingPathComponent($0) }
+        let pattern = try Regex(#"abm_[a-z0-9_]+"#)
+        var named: [String: String] = [:]
+        for file in files {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for m in text.matches(of: pattern) {
+                var name = String(text[m.range])
+                for suffix in ["_bucket", "_sum", "_count"] where name.hasSuffix(suffix) && !families.contains(name) { name.removeLast(suffix.count) }
+                named[name] = file.lastPathComponent
+            }
+        }
+        #expect(named.count >= 15)
+        let missing = named.filter { !families.contains($0.key) }.map { "\($0.key) (in \($0.value))" }.sorted()
+        #expect(missing.isEmpty, "not on the first scrape: \(missing)")
+        #expect(try await server.terminate() == 0)
+    }
+
     @Test func sigtermExitsCleanly() async throws {
         let dir = NSTemporaryDirectory() + "abm-serve-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -19,6 +19,9 @@ struct MetricsMiddleware: RouterMiddleware {
         self.factory = factory
         self.inFlight = Meter(label: "abm_http_requests_in_flight", factory: factory)
         self.handles = HandleCache(factory: factory)
+        // The request families exist from the first scrape (rules and runbooks name them): the scrape
+        // route's own series, at zero until the first scrape has been answered.
+        handles.get(method: "GET", route: "/metrics", status: 200).0.increment(by: 0)
     }
 
     /// Metric handles per (method, route) and per status, made once: creating them goes through the

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Jobs
 import Simulation
 
 /// The synchronous ABM run and the lenient config check (spec 3.8, 3.16).
@@ -16,6 +17,9 @@ struct ABMRoutes {
                 var result = try ABMSimulation.run(abm, progress: { _, _ in !isCancelled() })
                 result.executionTimeSeconds = (clock.now - start).asSeconds
                 guard result.isFinite else { throw SimulationError.overflow }
+                SimulationMetrics.record(
+                    engine: "abm", agentMonths: result.numAgents * result.globalMetrics.count, seconds: result.executionTimeSeconds,
+                    factory: services.telemetry.metricsFactory)
                 return result.jsonStream()
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Jobs
 import Simulation
 
 /// The v1 vesting simulator and its config check (spec 3.6, 3.7).
@@ -28,6 +29,9 @@ struct V1Routes {
                 let elapsed = clock.now - start
                 let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
                 guard result.isFinite else { throw SimulationError.overflow }
+                // v1 counts bucket-months (times trials), its unit of work.
+                SimulationMetrics.record(
+                    engine: "v1", agentMonths: WorkBudget.units(config), seconds: ms / 1000, factory: services.telemetry.metricsFactory)
                 return result.responseStream(executionTimeMs: ms)
             }
         }
