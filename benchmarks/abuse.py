@@ -149,7 +149,7 @@ class Probe:
                     "live_failures": self.live_failures, "watchdog_max_gap_s": round(max(gaps) if gaps else float("inf"), 2)}
 
 
-def metric(name):
+def scrape():
     s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
     s.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     data = b""
@@ -158,9 +158,14 @@ def metric(name):
         if not c:
             break
         data += c
+    return data.decode(errors="replace").split("\n")
+
+
+def metric(name, contains=""):
+    """The sum of every series of `name` (a prefix) whose line contains `contains`."""
     total = 0.0
-    for line in data.decode(errors="replace").split("\n"):
-        if line.startswith(name) and not line.startswith("#"):
+    for line in scrape():
+        if line.startswith(name) and contains in line:
             try:
                 total += float(line.rsplit(" ", 1)[1])
             except ValueError:
@@ -402,18 +407,7 @@ def main():
     case("600 clients against a 512-file limit", at_the_fd_limit, {"cpu_percent_while_full": 20, "not_serving_after": 0})
 
     # Every answer the server gave in all the cases above, by its own count.
-    served_5xx = 0.0
-    s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
-    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-    text = b""
-    while True:
-        c = s.recv(65536)
-        if not c:
-            break
-        text += c
-    for line in text.decode(errors="replace").split("\n"):
-        if line.startswith("abm_http_requests_total{") and 'status="5' in line:
-            served_5xx += float(line.rsplit(" ", 1)[1])
+    served_5xx = metric("abm_http_requests_total{", 'status="5')
     print(json.dumps({"case": "all of the above", "responses_5xx": served_5xx}), flush=True)
     if served_5xx:
         failures.append("%d responses >= 500" % served_5xx)

@@ -14,7 +14,11 @@ struct APIServices: Sendable {
     let jobs: JobQueue?
     let syncWorkers: WorkerPool
     var workBudget: WorkBudget { WorkBudget(maxUnits: configuration.maxWorkUnits, maxResultBytes: configuration.maxResultBytes) }
-    var sync: SyncRunner { SyncRunner(pool: syncWorkers, stallTimeout: .seconds(configuration.writeTimeoutSeconds)) }
+    var sync: SyncRunner {
+        SyncRunner(
+            pool: syncWorkers, stallTimeout: .seconds(configuration.writeTimeoutSeconds),
+            shutdownGrace: .milliseconds(configuration.shutdownTimeoutSeconds * 250))
+    }
     let bodyReader: BodyReader
     let hostMetrics: HostMetrics
     let startedAt: ContinuousClock.Instant

@@ -5,26 +5,43 @@ import Telemetry
 
 /// The service's own collectors and health checks, plugged into the telemetry module at the composition root.
 enum ServiceChecks {
-    /// Queue depth by state and the queue's limits.
+    /// Queue depth by state, when the store answers (a failed read is counted in
+    /// `abm_metrics_collector_failures_total`, never reported as zeros).
     struct JobsCollector: MetricsCollector {
         let name = "jobs"
         let queue: JobQueue
 
         func collect() async throws -> [MetricFamilySnapshot] {
             let s = try await queue.stats()
-            func e(_ n: String) -> MetricCatalogue.Entry { MetricCatalogue.entry(n)! }
             return [
                 MetricFamilySnapshot(
-                    name: MetricCatalogue.jobs, help: e(MetricCatalogue.jobs).help, kind: .gauge,
-                    samples: JobStatus.allCases.map { .init(labels: [("state", $0.rawValue)], value: Double(s.counts[$0])) }),
-                .single(MetricCatalogue.jobQueueCapacity, e(MetricCatalogue.jobQueueCapacity).help, .gauge, Double(s.maxQueuedJobs)),
-                .single(MetricCatalogue.jobConcurrencyLimit, e(MetricCatalogue.jobConcurrencyLimit).help, .gauge, Double(s.maxConcurrentJobs)),
+                    name: MetricCatalogue.jobs, help: MetricCatalogue.entry(MetricCatalogue.jobs)!.help, kind: .gauge,
+                    samples: JobStatus.allCases.map { .init(labels: [("state", $0.rawValue)], value: Double(s.counts[$0])) })
+            ]
+        }
+    }
+
+    /// The queue's limits: settings, so always there, whatever the store does.
+    struct JobLimitsCollector: MetricsCollector {
+        let name = "job-limits"
+        let maxQueuedJobs: Int
+        let maxConcurrentJobs: Int
+
+        func collect() async throws -> [MetricFamilySnapshot] {
+            func help(_ n: String) -> String { MetricCatalogue.entry(n)!.help }
+            return [
+                .single(MetricCatalogue.jobQueueCapacity, help(MetricCatalogue.jobQueueCapacity), .gauge, Double(maxQueuedJobs)),
+                .single(
+                    MetricCatalogue.jobConcurrencyLimit, help(MetricCatalogue.jobConcurrencyLimit), .gauge,
+                    Double(maxConcurrentJobs)),
             ]
         }
     }
 
     static func register(queue: JobQueue, configuration: ServiceConfiguration, telemetry: TelemetryBundle) {
         telemetry.exporter.register(JobsCollector(queue: queue))
+        telemetry.exporter.register(
+            JobLimitsCollector(maxQueuedJobs: configuration.maxQueuedJobs, maxConcurrentJobs: configuration.maxConcurrentJobs))
         telemetry.setStatusProvider {
             guard let s = try? await queue.stats() else { return "serving; job store unavailable" }
             return "serving; jobs: \(s.counts[.running]) running, \(s.counts[.pending]) queued"

@@ -20,26 +20,28 @@ struct WorkBudget: Sendable {
         return config.buckets.count * config.token.horizonMonths * max(1, trials)
     }
 
-    func check(_ units: Int, unit: String, reduce: String) throws {
-        guard units > maxUnits else { return }
-        throw APIError.validation(
+    /// The 422 of a request over one of the limits: one `value_error` with the figures in `ctx`.
+    static func refusal(_ msg: String, _ ctx: [(String, Int)]) -> APIError {
+        .validation(
             ValidationFailure([
                 ValidationIssue(
-                    type: "value_error", loc: [],
-                    msg: "This simulation would take \(units) \(unit), over the work budget of \(maxUnits) (ABM_MAX_WORK_UNITS). Reduce \(reduce).",
-                    input: .null, ctx: ["work_units": .int(Int64(units)), "max_work_units": .int(Int64(maxUnits))])
+                    type: "value_error", loc: [], msg: msg, input: .null,
+                    ctx: .object(JSONObject(ctx.map { ($0.0, JSONValue.int(Int64($0.1))) })))
             ]))
+    }
+
+    func check(_ units: Int, unit: String, reduce: String) throws {
+        guard units > maxUnits else { return }
+        throw Self.refusal(
+            "This simulation would take \(units) \(unit), over the work budget of \(maxUnits) (ABM_MAX_WORK_UNITS). Reduce \(reduce).",
+            [("work_units", units), ("max_work_units", maxUnits)])
     }
 
     func checkResult(_ bytes: Int, reduce: String) throws {
         guard bytes > maxResultBytes else { return }
-        throw APIError.validation(
-            ValidationFailure([
-                ValidationIssue(
-                    type: "value_error", loc: [],
-                    msg: "This simulation's result would be up to \(bytes) bytes of JSON, over the result limit of \(maxResultBytes) bytes (ABM_MAX_RESULT_BYTES). Reduce \(reduce).",
-                    input: .null, ctx: ["result_bytes": .int(Int64(bytes)), "max_result_bytes": .int(Int64(maxResultBytes))])
-            ]))
+        throw Self.refusal(
+            "This simulation's result would be up to \(bytes) bytes of JSON, over the result limit of \(maxResultBytes) bytes (ABM_MAX_RESULT_BYTES). Reduce \(reduce).",
+            [("result_bytes", bytes), ("max_result_bytes", maxResultBytes)])
     }
 
     /// `trials` is nil for a single run, the trial count for a Monte Carlo study.

@@ -98,8 +98,8 @@ struct ServeCommand: AsyncParsableCommand {
         // The one service group of the process. Services start in this order and shut down in reverse:
         //   1. drain: readiness turns 503 at once and the listener stays open for the drain delay, so a
         //      load balancer stops sending before anything stops;
-        //   2. HTTP server: stops accepting, ends SSE streams with a `shutdown` event, stops synchronous
-        //      simulations (their requests get 503) and lets the responses in flight finish;
+        //   2. HTTP server: stops accepting, ends SSE streams with a `shutdown` event, gives synchronous
+        //      simulations a quarter of the shutdown timeout (then 503) and lets responses in flight finish;
         //   3. alerting: the rule evaluator and Alertmanager delivery stop at once;
         //   4. event-loop monitor;
         //   5. job queue: running jobs are stopped and handed back to the store for the next start;

@@ -261,13 +261,16 @@ extension RealProcessTests {
         #expect(try await server.terminate() == 0)
     }
 
-    /// Every metric an alert rule, a runbook or the dashboard names is on the very first scrape of a fresh
-    /// process, so `absent()`-style surprises and "no data" panels never depend on traffic.
+    /// Every metric an alert rule, a runbook or the dashboard names is on the first scrape of a fresh, ready
+    /// process, so alert expressions and dashboard panels never depend on traffic having happened.
     @Test func everyNamedMetricIsOnTheFirstScrape() async throws {
         let dir = NSTemporaryDirectory() + "abm-serve-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let server = try await Server.start(dataDir: dir)
         defer { server.stop() }
+        // Ready first, as a scraped service is (on a loaded machine the store may still be opening).
+        let deadline = Date().addingTimeInterval(30)
+        while try await server.request("GET", "/health/ready").0 != 200 && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         var r = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/metrics")!)
         r.httpMethod = "GET"
         let (data, _) = try await URLSession.shared.data(for: r)
