@@ -28,6 +28,8 @@ public final class InMemoryJobStore: JobStore {
         var sequences: [Int64] = []
         var nextSequence: Int64 = 1
         var results: [Int64: [[UInt8]]] = [:]
+        /// Results being written, by the lease token of the run writing them.
+        var staged: [Int64: String] = [:]
         var nextResult: Int64 = 1
         var cache: [String: CacheEntry] = [:]
         var tick: UInt64 = 0
@@ -112,10 +114,10 @@ public final class InMemoryJobStore: JobStore {
         }
     }
 
-    private func holding<T>(_ lease: Lease, _ body: (inout State) -> T) -> T? {
-        state.withLock { s in
+    private func holding<T, E: Error>(_ lease: Lease, _ body: (inout State) throws(E) -> T) throws(E) -> T? {
+        try state.withLock { s throws(E) -> T? in
             guard let j = s.jobs[lease.jobID], j.job.status == .running, j.lease == lease else { return nil }
-            return body(&s)
+            return try body(&s)
         }
     }
 
@@ -127,12 +129,29 @@ public final class InMemoryJobStore: JobStore {
         }
     }
 
-    public func complete(_ lease: Lease, result: [UInt8], cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool {
+    public func beginResult(_ lease: Lease, now: Date) async throws -> ResultUpload? {
         holding(lease) { s in
-            let id = lease.jobID
             let resultID = s.nextResult
             s.nextResult += 1
-            s.results[resultID] = ResultChunking.split(result).map(Array.init)
+            s.results[resultID] = []
+            s.staged[resultID] = lease.token
+            return ResultUpload(lease: lease, id: resultID)
+        }
+    }
+
+    public func appendResult(_ upload: ResultUpload, chunks: [[UInt8]]) async throws -> ResultUpload? {
+        holding(upload.lease) { s in
+            s.results[upload.id, default: []] += chunks
+            return upload.appending(chunks)
+        }
+    }
+
+    public func complete(_ lease: Lease, upload: ResultUpload, cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool {
+        try holding(lease) { s throws(JobStoreError) -> Bool in
+            let id = lease.jobID
+            let resultID = upload.id
+            guard s.staged[resultID] == lease.token else { throw .unavailable("the staged result is gone") }
+            s.staged[resultID] = nil
             s.set(id, status: .completed)
             s.jobs[id]!.job.completedAt = now
             s.jobs[id]!.job.currentMonth = s.jobs[id]!.job.totalMonths
@@ -265,7 +284,10 @@ public final class InMemoryJobStore: JobStore {
             }
             if deleted > 0 { s.sequences.removeAll { s.order[$0] == nil } }
             s.cache = s.cache.filter { $0.value.storedAt >= cacheExpiredBefore }
-            let referenced = Set(s.jobs.values.compactMap(\.resultID)).union(s.cache.values.map(\.resultID))
+            // Staged results live while the run writing them holds its lease.
+            let writing = Set(s.jobs.values.compactMap { $0.job.status == .running ? $0.lease?.token : nil })
+            s.staged = s.staged.filter { writing.contains($0.value) }
+            let referenced = Set(s.jobs.values.compactMap(\.resultID)).union(s.cache.values.map(\.resultID)).union(s.staged.keys)
             s.results = s.results.filter { referenced.contains($0.key) }
             return deleted
         }

@@ -24,7 +24,7 @@ extension JobQueue {
         return claimed
     }
 
-    typealias Outcome = Result<(body: [UInt8], agentMonths: Int), any Error>
+    typealias Outcome = Result<(upload: ResultUpload, agentMonths: Int), any Error>
 
     func execute(_ claimed: ClaimedJob) async {
         let id = claimed.job.id
@@ -37,8 +37,9 @@ extension JobQueue {
                 await self?.renewLoop(claimed.lease, flag: flag)
                 return nil
             }
-            group.addTask { [workers, hub, configuration] in
-                await Self.simulate(claimed, flag: flag, workers: workers, hub: hub, hook: configuration.progressHook)
+            group.addTask { [workers, hub, store, configuration, now] in
+                await Self.simulate(
+                    claimed, flag: flag, workers: workers, hub: hub, store: store, now: now, hook: configuration.progressHook)
             }
             var result: Outcome = .failure(SimulationError.cancelled)
             for await r in group {
@@ -53,10 +54,12 @@ extension JobQueue {
     }
 
     /// Runs the simulation on a worker thread; progress goes to the hub, and the cancel flag is polled
-    /// after every month (or trial).
+    /// after every month (or trial). The same thread then encodes the result in chunks, which are written
+    /// to the store as a staged result while it encodes (a few chunks ahead at most): no result exists
+    /// whole in memory, whatever its size.
     static func simulate(
-        _ claimed: ClaimedJob, flag: CancelFlag, workers: WorkerPool, hub: JobProgressHub,
-        hook: (@Sendable (String, Int) -> Void)?
+        _ claimed: ClaimedJob, flag: CancelFlag, workers: WorkerPool, hub: JobProgressHub, store: any JobStore,
+        now: @escaping @Sendable () -> Date, hook: (@Sendable (String, Int) -> Void)?
     ) async -> Outcome {
         let id = claimed.job.id
         let progress: ProgressHandler = { done, total in
@@ -69,33 +72,64 @@ extension JobQueue {
         let kind = claimed.job.kind
         let clock = ContinuousClock()
         let began = clock.now
+        let agentMonths = Box<Int>()
+        // The store is the reader: it takes each chunk within seconds, unless it is failing.
+        let channel = ChunkChannel(capacity: 4, stallTimeout: .seconds(300))
         do {
-            return .success(
-                try await workers.run { () throws -> (body: [UInt8], agentMonths: Int) in
-                    let request = try ABMRequestDecoder.decode(bytes: requestBytes).get()
-                    switch kind {
-                    case .abm:
-                        var r = request
-                        r.abm.seed = seed
-                        var result = try ABMSimulation.run(r, progress: progress)
-                        result.executionTimeSeconds = (clock.now - began).seconds
-                        // Encoded straight from the result, without a value tree (its size was bounded at admission).
-                        guard result.isFinite else { throw SimulationError.overflow }
-                        return (result.jsonStream().bytes, result.numAgents * result.globalMetrics.count)
-                    case .monteCarlo:
-                        var result = try MonteCarloEngine.run(
-                            request, settings: request.monteCarlo ?? MonteCarloSettings(), seed: seed, progress: progress)
-                        result.executionTimeSeconds = (clock.now - began).seconds
-                        let agents = PopulationPlan(request).totalAgents
-                        return (
-                            JSONWriter.bytes(try result.json().requireFinite()),
-                            agents * request.token.horizonMonths * result.trials.count
-                        )
-                    }
-                })
+            try await workers.stream(into: channel, chunkSize: ResultChunking.chunkBytes) { () throws -> JSONStream in
+                let request = try ABMRequestDecoder.decode(bytes: requestBytes).get()
+                switch kind {
+                case .abm:
+                    var r = request
+                    r.abm.seed = seed
+                    var result = try ABMSimulation.run(r, progress: progress)
+                    result.executionTimeSeconds = (clock.now - began).seconds
+                    guard result.isFinite else { throw SimulationError.overflow }
+                    agentMonths.value = result.numAgents * result.globalMetrics.count
+                    return result.jsonStream()
+                case .monteCarlo:
+                    var result = try MonteCarloEngine.run(
+                        request, settings: request.monteCarlo ?? MonteCarloSettings(), seed: seed, progress: progress)
+                    result.executionTimeSeconds = (clock.now - began).seconds
+                    guard result.isFinite else { throw SimulationError.overflow }
+                    agentMonths.value = PopulationPlan(request).totalAgents * request.token.horizonMonths * result.trials.count
+                    return result.jsonStream()
+                }
+            }
         } catch {
             return .failure(error)
         }
+        do {
+            guard var upload = try await store.beginResult(claimed.lease, now: now()) else { return lost(flag, channel) }
+            var batch: [[UInt8]] = []
+            while let chunk = try await channel.next() {
+                batch.append(chunk)
+                guard batch.count == 4 else { continue }
+                guard let next = try await store.appendResult(upload, chunks: batch) else { return lost(flag, channel) }
+                upload = next
+                batch.removeAll()
+            }
+            if !batch.isEmpty || upload.chunks == 0 {
+                guard let next = try await store.appendResult(upload, chunks: batch.isEmpty ? [[]] : batch) else { return lost(flag, channel) }
+                upload = next
+            }
+            return .success((upload, agentMonths.value ?? 0))
+        } catch {
+            channel.cancel()
+            return .failure(ResultWriteError(underlying: error))
+        }
+    }
+
+    /// The lease went while the result was being written: the run stops and what it wrote is swept.
+    static func lost(_ flag: CancelFlag, _ channel: ChunkChannel) -> Outcome {
+        flag.leaseLost.store(true, ordering: .relaxed)
+        channel.cancel()
+        return .failure(SimulationError.cancelled)
+    }
+
+    /// Writing a finished result to the store failed.
+    struct ResultWriteError: Error {
+        let underlying: any Error
     }
 
     /// Renews the lease every lease/3 with the current progress. A renewal that finds the lease gone stops
@@ -137,12 +171,12 @@ extension JobQueue {
             return
         }
         switch outcome {
-        case .success(let (body, agentMonths)):
+        case .success(let (upload, agentMonths)):
             metrics.simulation(engine: job.kind.rawValue, agentMonths: agentMonths, seconds: seconds)
             let max = configuration.cacheMaxEntries
             let key = job.cacheKey
             switch await persist(id, "complete", { [store, now] in
-                try await store.complete(lease, result: body, cacheKey: key, cacheMaxEntries: max, now: now())
+                try await store.complete(lease, upload: upload, cacheKey: key, cacheMaxEntries: max, now: now())
             }) {
             case .written:
                 job.status = .completed
@@ -153,6 +187,10 @@ extension JobQueue {
             case .failed:
                 job = await failed(job, lease, error: "the result could not be stored (job store error); submit the job again", month: month, type: "StoreError")
             }
+        case .failure(let e as ResultWriteError):
+            metrics.storeError()
+            logger.error("job result could not be stored", metadata: ["job_id": "\(id)", "detail": "\(e.underlying)"])
+            job = await failed(job, lease, error: "the result could not be stored (job store error); submit the job again", month: month, type: "StoreError")
         case .failure(SimulationError.cancelled) where interrupted:
             // Shutdown: back to the queue at once, to run again from the start on the next start.
             if await persist(id, "release", { [store] in try await store.release(lease) }) == .written {

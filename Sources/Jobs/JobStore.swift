@@ -21,8 +21,14 @@ public protocol JobStore: Sendable {
     /// running); the worker must stop and write nothing.
     func renew(_ lease: Lease, currentMonth: Int, leaseSeconds: Double, now: Date) async throws -> LeaseState?
 
-    /// Ends a run. False: the lease was gone and nothing was written.
-    func complete(_ lease: Lease, result: [UInt8], cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool
+    /// Starts the result of a running job, to be written in chunks as it is encoded. Nothing of it is
+    /// visible until `complete(_:upload:...)` links it to the job; one whose run never completes (a crash, a
+    /// lost lease) is deleted by `sweep`. Nil: the lease is gone.
+    func beginResult(_ lease: Lease, now: Date) async throws -> ResultUpload?
+    /// Appends chunks, in order, to a staged result. Nil: the lease is gone and nothing was written.
+    func appendResult(_ upload: ResultUpload, chunks: [[UInt8]]) async throws -> ResultUpload?
+    /// Ends a run with its staged result. False: the lease was gone and nothing was written.
+    func complete(_ lease: Lease, upload: ResultUpload, cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool
     /// `currentMonth`: how far the run got, kept for status calls.
     func fail(_ lease: Lease, error: String, currentMonth: Int, now: Date) async throws -> Bool
     func cancelled(_ lease: Lease, currentMonth: Int, now: Date) async throws -> Bool
@@ -54,6 +60,36 @@ public protocol JobStore: Sendable {
 
     /// Checks that the store can be written now (readiness).
     func checkWritable() async throws
+}
+
+extension JobStore {
+    /// Ends a run with a result given whole (small results, tests): staged, appended, completed.
+    public func complete(_ lease: Lease, result: [UInt8], cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool {
+        guard let staged = try await beginResult(lease, now: now),
+            let full = try await appendResult(staged, chunks: ResultChunking.split(result).map(Array.init))
+        else { return false }
+        return try await complete(lease, upload: full, cacheKey: cacheKey, cacheMaxEntries: cacheMaxEntries, now: now)
+    }
+}
+
+/// A result being written for a running job: its id in the store and what has been appended so far.
+public struct ResultUpload: Sendable, Equatable {
+    public let lease: Lease
+    public let id: Int64
+    public var chunks: Int
+    public var bytes: Int
+
+    public init(lease: Lease, id: Int64, chunks: Int = 0, bytes: Int = 0) {
+        self.lease = lease
+        self.id = id
+        self.chunks = chunks
+        self.bytes = bytes
+    }
+
+    /// The upload after `more` chunks.
+    public func appending(_ more: [[UInt8]]) -> ResultUpload {
+        ResultUpload(lease: lease, id: id, chunks: chunks + more.count, bytes: bytes + more.reduce(0) { $0 + $1.count })
+    }
 }
 
 /// The bounds admission enforces, all in the same transaction.

@@ -230,18 +230,38 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func complete(_ lease: Lease, result: [UInt8], cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool {
-        try await finish(lease) { db in
-            let t = now.timeIntervalSince1970
-            let chunks = ResultChunking.split(result)
+    public func beginResult(_ lease: Lease, now: Date) async throws -> ResultUpload? {
+        let id = Box<Int64>()
+        let held = try await finish(lease) { db in
+            // Staged: `staged_lease` names the run writing it; `sweep` deletes it once that run is gone.
             try db.execute(
-                sql: "INSERT INTO results (size, chunks, created_at) VALUES (?, ?, ?)", arguments: [result.count, chunks.count, t])
-            let resultID = db.lastInsertedRowID
+                sql: "INSERT INTO results (size, chunks, created_at, staged_lease) VALUES (0, 0, ?, ?)",
+                arguments: [now.timeIntervalSince1970, lease.token])
+            id.value = db.lastInsertedRowID
+        }
+        guard held, let resultID = id.value else { return nil }
+        return ResultUpload(lease: lease, id: resultID)
+    }
+
+    public func appendResult(_ upload: ResultUpload, chunks: [[UInt8]]) async throws -> ResultUpload? {
+        let held = try await finish(upload.lease) { db in
             for (i, chunk) in chunks.enumerated() {
                 try db.execute(
                     sql: "INSERT INTO result_chunks (result_id, idx, data) VALUES (?, ?, ?)",
-                    arguments: [resultID, i, Data(chunk)])
+                    arguments: [upload.id, upload.chunks + i, Data(chunk)])
             }
+        }
+        return held ? upload.appending(chunks) : nil
+    }
+
+    public func complete(_ lease: Lease, upload: ResultUpload, cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool {
+        try await finish(lease) { db in
+            let t = now.timeIntervalSince1970
+            let resultID = upload.id
+            try db.execute(
+                sql: "UPDATE results SET size = ?, chunks = ?, staged_lease = NULL WHERE id = ? AND staged_lease = ?",
+                arguments: [upload.bytes, upload.chunks, resultID, lease.token])
+            guard db.changesCount == 1 else { throw JobStoreError.unavailable("the staged result is gone") }
             try db.execute(
                 sql: """
                     UPDATE jobs SET status = 'completed', completed_at = ?, current_month = total_months, error = NULL,
@@ -413,6 +433,8 @@ public final class SQLiteJobStore: JobStore {
                             SELECT r.id FROM results r
                             WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.result_id = r.id)
                               AND NOT EXISTS (SELECT 1 FROM cache_entries c WHERE c.result_id = r.id)
+                              AND (r.staged_lease IS NULL
+                                   OR NOT EXISTS (SELECT 1 FROM jobs j WHERE j.lease_token = r.staged_lease AND j.status = 'running'))
                             LIMIT 50)
                         """)
                 return db.changesCount

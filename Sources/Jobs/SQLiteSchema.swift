@@ -3,7 +3,8 @@ import GRDB
 
 /// The job database's schema, as GRDB migrations (recorded in `grdb_migrations`; each runs once, in a
 /// transaction). A file written by the first release (one `jobs` table holding requests, a `results`
-/// table holding whole bodies, `PRAGMA user_version = 1`) is carried over by "v2-store-is-truth".
+/// table holding whole bodies, `PRAGMA user_version = 1`) is carried over by "v2-store-is-truth";
+/// "v3-staged-results" lets a result be written in chunks before its job completes.
 enum SQLiteSchema {
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -20,6 +21,10 @@ enum SQLiteSchema {
             }
             try db.execute(sql: schema)
             if legacy { try carryOver(db) }
+        }
+        // Results are written in chunks while a run encodes them: a staged result names the lease writing it.
+        m.registerMigration("v3-staged-results") { db in
+            try db.execute(sql: "ALTER TABLE results ADD COLUMN staged_lease TEXT")
         }
         return m
     }

@@ -42,9 +42,13 @@ final class FaultyStore: JobStore {
         try check(.renew)
         return try await inner.renew(lease, currentMonth: currentMonth, leaseSeconds: leaseSeconds, now: now)
     }
-    func complete(_ lease: Lease, result: [UInt8], cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool {
+    func beginResult(_ lease: Lease, now: Date) async throws -> ResultUpload? { try await inner.beginResult(lease, now: now) }
+    func appendResult(_ upload: ResultUpload, chunks: [[UInt8]]) async throws -> ResultUpload? {
+        try await inner.appendResult(upload, chunks: chunks)
+    }
+    func complete(_ lease: Lease, upload: ResultUpload, cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool {
         try check(.complete)
-        return try await inner.complete(lease, result: result, cacheKey: cacheKey, cacheMaxEntries: cacheMaxEntries, now: now)
+        return try await inner.complete(lease, upload: upload, cacheKey: cacheKey, cacheMaxEntries: cacheMaxEntries, now: now)
     }
     func fail(_ lease: Lease, error: String, currentMonth: Int, now: Date) async throws -> Bool {
         try check(.fail)

@@ -41,6 +41,40 @@ import Testing
         return out
     }
 
+    /// A result written in chunks while its run encodes it is invisible until the run completes, a lease
+    /// lost meanwhile refuses more chunks, and the sweep deletes what abandoned runs wrote, never what a
+    /// live run is writing.
+    @Test(arguments: kinds) func stagedResultsAreInvisibleUntilCompleteAndSweptWhenAbandoned(kind: String) async throws {
+        try await withStore(kind) { store, _ in
+            _ = try await admit(store, Self.submission("a"))
+            _ = try await admit(store, Self.submission("b"))
+            let a = try #require(try await store.claim(owner: "w1", leaseSeconds: 30, now: Self.t0))
+            var upload = try #require(try await store.beginResult(a.lease, now: Self.t0))
+            upload = try #require(try await store.appendResult(upload, chunks: [[1, 2], [3]]))
+            #expect(upload.chunks == 2 && upload.bytes == 3)
+            #expect(try await store.resultInfo("a") == nil)
+            _ = try await store.sweep(completedBefore: Self.t0, cacheExpiredBefore: Self.t0)
+            // The live run's staged result survives the sweep.
+            upload = try #require(try await store.appendResult(upload, chunks: [[4, 5, 6]]))
+            #expect(try await store.complete(a.lease, upload: upload, cacheKey: nil, cacheMaxEntries: 10, now: Self.t0))
+            let info = try #require(try await store.resultInfo("a"))
+            #expect(info.chunks == 3 && info.bytes == 6)
+            #expect(try await body(store, "a") == [1, 2, 3, 4, 5, 6])
+
+            // An abandoned run: its lease goes (requeued), its staged chunks are refused and then swept.
+            let b = try #require(try await store.claim(owner: "w1", leaseSeconds: 30, now: Self.t0))
+            let begun = try #require(try await store.beginResult(b.lease, now: Self.t0))
+            let staged = try #require(try await store.appendResult(begun, chunks: [[9]]))
+            #expect(try await store.resultChunk(staged.id, index: 0) == [9])
+            _ = try await store.requeueAbandoned(leaseExpiredBefore: nil, maxRescues: 3, now: Self.t0)
+            #expect(try await store.appendResult(staged, chunks: [[10]]) == nil)
+            #expect(try await store.complete(b.lease, upload: staged, cacheKey: nil, cacheMaxEntries: 10, now: Self.t0) == false)
+            _ = try await store.sweep(completedBefore: Self.t0, cacheExpiredBefore: Self.t0)
+            #expect(try await store.resultChunk(staged.id, index: 0) == nil)
+            #expect(try await body(store, "a") == [1, 2, 3, 4, 5, 6])
+        }
+    }
+
     @Test(arguments: kinds) func admitClaimRenewAndCompleteInChunks(kind: String) async throws {
         try await withStore(kind) { store, _ in
             let queued = try await admit(store, Self.submission("a"))

@@ -38,18 +38,33 @@ public struct MonteCarloResult: Sendable, Equatable {
     public var seed: UInt32
     public var varianceLevel: VarianceLevel
 
-    public func json() -> JSONValue {
-        func months(_ g: [ABMGlobalMonth]) -> JSONValue { .array(g.map { $0.json() }) }
+    public func json() -> JSONValue { jsonStream().value }
+
+    static func months(_ g: [ABMGlobalMonth]) -> JSONValue { .array(g.map { $0.json() }) }
+
+    static func trialJSON(_ t: Trial) -> JSONValue {
+        .object(
+            JSONObject([
+                ("trial_index", .integer(t.trialIndex)), ("global_metrics", months(t.globalMetrics)),
+                ("final_price", .num(t.finalPrice)), ("total_sold", .num(t.totalSold)),
+                ("seed", .int(Int64(t.seed))),
+            ]))
+    }
+
+    /// Whether every number is finite, checked trial by trial before the result is written.
+    public var isFinite: Bool { trials.allSatisfy { Self.trialJSON($0).isFinite } && JSONValue.object(rest).isFinite }
+
+    /// The document, its trials encoded one at a time as they are written.
+    public func jsonStream() -> JSONStream {
+        var entries: [(key: String, value: JSONStream)] = [("trials", .elements(trials) { Self.trialJSON($0) })]
+        for entry in rest.entries { entries.append((entry.key, .value(entry.value))) }
+        return .object(entries)
+    }
+
+    /// Everything but the trials: bands, mean, summary, settings.
+    private var rest: JSONObject {
+        let months = Self.months
         var o = JSONObject()
-        o["trials"] = .array(
-            trials.map { t in
-                .object(
-                    JSONObject([
-                        ("trial_index", .integer(t.trialIndex)), ("global_metrics", months(t.globalMetrics)),
-                        ("final_price", .num(t.finalPrice)), ("total_sold", .num(t.totalSold)),
-                        ("seed", .int(Int64(t.seed))),
-                    ]))
-            })
         o["percentiles"] = .array(
             percentiles.map { b in
                 .object(
@@ -72,6 +87,6 @@ public struct MonteCarloResult: Sendable, Equatable {
         o["execution_time_seconds"] = .num(executionTimeSeconds)
         o["seed"] = .int(Int64(seed))
         o["variance_level"] = .string(varianceLevel.rawValue)
-        return .object(o)
+        return o
     }
 }
