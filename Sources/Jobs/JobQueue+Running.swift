@@ -132,6 +132,12 @@ extension JobQueue {
         let underlying: any Error
     }
 
+    /// A wait for a worker slot or a result write cut short by task cancellation, not a failure of the run.
+    static func isCancellation(_ error: any Error) -> Bool {
+        let cause = (error as? ResultWriteError)?.underlying ?? error
+        return cause is CancellationError || (cause as? ChunkChannel.Failure) == .readerGone
+    }
+
     /// Renews the lease every lease/3 with the current progress. A renewal that finds the lease gone stops
     /// the run and makes it write nothing; one that finds a cancel request (from any instance) cancels it.
     func renewLoop(_ lease: Lease, flag: CancelFlag) async {
@@ -187,16 +193,17 @@ extension JobQueue {
             case .failed:
                 job = await failed(job, lease, error: "the result could not be stored (job store error); submit the job again", month: month, type: "StoreError")
             }
-        case .failure(let e as ResultWriteError):
-            metrics.storeError()
-            logger.error("job result could not be stored", metadata: ["job_id": "\(id)", "detail": "\(e.underlying)"])
-            job = await failed(job, lease, error: "the result could not be stored (job store error); submit the job again", month: month, type: "StoreError")
-        case .failure(SimulationError.cancelled) where interrupted:
-            // Shutdown: back to the queue at once, to run again from the start on the next start.
+        case .failure(let error) where (interrupted && (error as? SimulationError) == .cancelled) || Self.isCancellation(error):
+            // Shutdown (or the queue's own task cancelled past its deadline): the run did not fail; the job goes
+            // back to the queue at once, to run again from the start on the next start.
             if await persist(id, "release", { [store] in try await store.release(lease) }) == .written {
                 logger.info("job interrupted by shutdown; it will run again", metadata: ["job_id": "\(id)"])
             }
             job.status = .pending
+        case .failure(let e as ResultWriteError):
+            metrics.storeError()
+            logger.error("job result could not be stored", metadata: ["job_id": "\(id)", "detail": "\(e.underlying)"])
+            job = await failed(job, lease, error: "the result could not be stored (job store error); submit the job again", month: month, type: "StoreError")
         case .failure(SimulationError.cancelled):
             _ = await persist(id, "cancel", { [store, now] in try await store.cancelled(lease, currentMonth: month, now: now()) })
             job.status = .cancelled
