@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The model: no package dependencies, no I/O, no clocks.
@@ -53,12 +54,15 @@ let package = Package(
             ]
         ),
         // Job admission, claiming and running over a JobStore (SQLite through GRDB, with the system's
-        // libsqlite3-dev; or memory), the result cache by reference, progress events.
+        // libsqlite3-dev; PostgreSQL through postgres-nio; or memory), the result cache by reference,
+        // progress events.
         .target(
             name: "Jobs",
             dependencies: [
                 "Simulation",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -70,6 +74,7 @@ let package = Package(
             dependencies: [
                 "Simulation", "Jobs", "Telemetry", "Alerting",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -117,7 +122,10 @@ let package = Package(
         ),
         .testTarget(
             name: "JobsTests",
-            dependencies: ["Jobs", "Simulation", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Jobs", "Simulation", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         .testTarget(
             name: "APITests",

@@ -10,6 +10,9 @@ import Telemetry
 /// The parts of the HTTP service that `abm serve` (the composition root) runs in its one `ServiceGroup`: the
 /// job queue, the event-loop monitor, the rule evaluator and the HTTP server, each a service of its own.
 public struct ServiceParts: Sendable {
+    /// The shared store's own services (the PostgreSQL pool, then the notification session), started
+    /// before the queue and stopped after it, so the queue's last writes at shutdown still reach the store.
+    public let storeServices: [any Service]
     public let queue: JobQueue
     public let eventLoops: EventLoopMonitor
     public let alerting: AlertingService?
@@ -19,7 +22,7 @@ public struct ServiceParts: Sendable {
     public var httpServer: Application<RouterResponder<ABMRequestContext>> { makeApplication([]) }
 
     /// The background services in start order (the reverse of their shutdown order).
-    public var backgroundServices: [any Service] { [queue, eventLoops] + (alerting.map { [$0] } ?? []) }
+    public var backgroundServices: [any Service] { storeServices + [queue, eventLoops] + (alerting.map { [$0] } ?? []) }
 
     /// The server with its background services inside it, for tests that run one application.
     public var application: Application<RouterResponder<ABMRequestContext>> { makeApplication(backgroundServices) }
@@ -45,16 +48,20 @@ public func buildServiceParts(
     jobProgressHook: (@Sendable (String, Int) -> Void)? = nil,
     alerting: AlertingService? = nil
 ) async -> ServiceParts {
+    let instance = configuration.instanceID ?? "\(ProcessInfo.processInfo.hostName):\(configuration.port)"
+    let shared = jobStore == nil && configuration.jobStore == .postgres
+        ? SharedStore.make(configuration: configuration, instance: instance, logger: logger, telemetry: telemetry) : nil
     let store: any JobStore =
-        jobStore
+        jobStore ?? shared?.store
         ?? (configuration.jobStore == .memory
             ? InMemoryJobStore() : SQLiteJobStore(directory: configuration.dataDirectory))
     var queueConfiguration = JobQueueConfiguration()
+    queueConfiguration.pollInterval = Double(configuration.jobPollIntervalMs) / 1000
     queueConfiguration.maxConcurrentJobs = configuration.maxConcurrentJobs
     queueConfiguration.maxQueuedJobs = configuration.maxQueuedJobs
     queueConfiguration.maxQueuedJobsPerClient = configuration.maxQueuedJobsPerClient
     queueConfiguration.leaseSeconds = Double(configuration.jobLeaseSeconds)
-    queueConfiguration.instanceID = "\(ProcessInfo.processInfo.hostName):\(configuration.port)"
+    queueConfiguration.instanceID = instance
     // Submissions are refused (503) while the data disk is below its floor, before any CPU is spent.
     let disk = DiskSpaceCheck(path: configuration.dataDirectory, minimumFreeBytes: configuration.diskMinFreeBytes)
     if configuration.jobStore == .sqlite { queueConfiguration.admissionCheck = { disk.failure() } }
@@ -63,7 +70,8 @@ public func buildServiceParts(
     queueConfiguration.cacheMaxAge = TimeInterval(configuration.cacheTTLMinutes) * 60
     queueConfiguration.sweepInterval = min(600, queueConfiguration.jobTTL / 4)
     queueConfiguration.progressHook = jobProgressHook
-    let queue = JobQueue(store: store, configuration: queueConfiguration, logger: logger, metrics: telemetry.metricsFactory)
+    let queue = JobQueue(
+        store: store, configuration: queueConfiguration, logger: logger, metrics: telemetry.metricsFactory, signals: shared?.signals)
     ServiceChecks.register(queue: queue, configuration: configuration, telemetry: telemetry)
 
     let services = APIServices(
@@ -84,7 +92,7 @@ public func buildServiceParts(
             FlushBeforeCloseHandler(), ExpectContinueHandler(), ConnectionGuardHandler(limits: limits, metrics: connectionMetrics),
         ]))
     let cap = ConnectionCap(limit: maxConnections, metrics: connectionMetrics)
-    return ServiceParts(queue: queue, eventLoops: telemetry.eventLoops, alerting: alerting) { background in
+    return ServiceParts(storeServices: shared?.services ?? [], queue: queue, eventLoops: telemetry.eventLoops, alerting: alerting) { background in
         Application(
             responder: responder,
             // Responses in flight at shutdown are flushed whole before their connection closes.

@@ -16,7 +16,10 @@ enum ServiceChecks {
             return [
                 MetricFamilySnapshot(
                     name: MetricCatalogue.jobs, help: MetricCatalogue.entry(MetricCatalogue.jobs)!.help, kind: .gauge,
-                    samples: JobStatus.allCases.map { .init(labels: [("state", $0.rawValue)], value: Double(s.counts[$0])) })
+                    samples: JobStatus.allCases.map { .init(labels: [("state", $0.rawValue)], value: Double(s.counts[$0])) }),
+                .single(
+                    MetricCatalogue.jobOldestQueuedAge, MetricCatalogue.entry(MetricCatalogue.jobOldestQueuedAge)!.help, .gauge,
+                    s.oldestQueuedAge),
             ]
         }
     }

@@ -1,5 +1,6 @@
 import Alerting
 import Foundation
+import Jobs
 
 /// Every setting of the service, read from the environment (and `abm serve` flags, which win), validated
 /// at startup: each bad value gets one message naming the variable, the value and what is allowed.
@@ -8,6 +9,15 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var port = 8000
     public var dataDirectory = "./data"
     public var jobStore: JobStoreKind = .sqlite
+    /// The shared store of `ABM_JOB_STORE=postgres` (`ABM_DATABASE_URL`, `ABM_DATABASE_PASSWORD_FILE`).
+    public var databaseURL: String?
+    public var databasePasswordFile: String?
+    public var databaseMaxConnections = 10
+    /// Names this instance in leases, logs and `pg_stat_activity` (`ABM_INSTANCE_ID`; default host:port).
+    public var instanceID: String?
+    /// LISTEN/NOTIFY between instances (`ABM_JOB_NOTIFY`), and the dispatcher's poll interval without it.
+    public var jobNotify = true
+    public var jobPollIntervalMs = 1000
     public var logLevel: LogLevelName = .info
     public var rateLimitEnabled = true
     public var defaultRateLimit = RateLimit(count: 100, window: .minute)
@@ -60,7 +70,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
 
     public enum LogTargetName: String, Sendable, CaseIterable { case auto, stderr, file, journald }
 
-    public enum JobStoreKind: String, Sendable, CaseIterable { case sqlite, memory }
+    public enum JobStoreKind: String, Sendable, CaseIterable { case sqlite, memory, postgres }
 
     /// The original's level names (spec 1.1), mapped to swift-log levels.
     public enum LogLevelName: String, Sendable, CaseIterable {
@@ -77,7 +87,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// The variables this service reads, in `.env.example` order. A test keeps this list, the code and
     /// `.env.example` in step.
     public static let variables = [
-        "ABM_HOST", "ABM_PORT", "ABM_DATA_DIR", "ABM_JOB_STORE", "LOG_LEVEL", "RATE_LIMIT_ENABLED", "DEFAULT_RATE_LIMIT",
+        "ABM_HOST", "ABM_PORT", "ABM_DATA_DIR", "ABM_JOB_STORE", "ABM_DATABASE_URL", "ABM_DATABASE_PASSWORD_FILE",
+        "ABM_DATABASE_MAX_CONNECTIONS", "ABM_INSTANCE_ID", "ABM_JOB_NOTIFY", "ABM_JOB_POLL_INTERVAL_MS", "LOG_LEVEL", "RATE_LIMIT_ENABLED", "DEFAULT_RATE_LIMIT",
         "CORS_ORIGINS", "ABM_TRUSTED_PROXIES", "MAX_REQUEST_SIZE", "ABM_MAX_CONCURRENT_JOBS", "ABM_MAX_QUEUED_JOBS", "ABM_MAX_QUEUED_JOBS_PER_CLIENT",
         "ABM_JOB_LEASE_SECONDS", "ABM_JOB_TTL_HOURS",
         "ABM_CACHE_MAX_ENTRIES", "ABM_CACHE_TTL_MINUTES", "ABM_MAX_SYNC_SIMULATIONS", "ABM_MAX_WORK_UNITS", "ABM_MAX_RESULT_BYTES",
@@ -139,11 +150,28 @@ public struct ServiceConfiguration: Sendable, Equatable {
         }
         int("ABM_PORT", 0...65535) { c.port = $0 }
         path("ABM_DATA_DIR", "a directory path") { c.dataDirectory = $0 }
-        read("ABM_JOB_STORE", "one of sqlite, memory") { s in
+        read("ABM_JOB_STORE", "one of sqlite, memory, postgres") { s in
             guard let k = JobStoreKind(rawValue: s.lowercased()) else { return false }
             c.jobStore = k
             return true
         }
+        read("ABM_DATABASE_URL", "a URL such as postgres://abm@127.0.0.1:5432/abm (optionally ?sslmode=disable|prefer|require)") { s in
+            guard PostgresSettings(url: s) != nil else { return false }
+            c.databaseURL = s
+            return true
+        }
+        read("ABM_DATABASE_PASSWORD_FILE", "a readable file holding the database password") { s in
+            guard !s.isEmpty, FileManager.default.isReadableFile(atPath: s) else { return false }
+            c.databasePasswordFile = s
+            return true
+        }
+        int("ABM_DATABASE_MAX_CONNECTIONS", 2...1000) { c.databaseMaxConnections = $0 }
+        read("ABM_INSTANCE_ID", "1 to 100 letters, digits and . _ : - (unique among the instances)") { s in
+            let ok = (1...100).contains(s.count) && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || ".-_:".contains($0)) }
+            if ok { c.instanceID = s }
+            return ok
+        }
+        int("ABM_JOB_POLL_INTERVAL_MS", 10...60_000) { c.jobPollIntervalMs = $0 }
         read("LOG_LEVEL", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL") { s in
             guard let l = LogLevelName(rawValue: s.uppercased()) else { return false }
             c.logLevel = l
@@ -159,6 +187,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
                 return true
             }
         }
+        flag("ABM_JOB_NOTIFY") { c.jobNotify = $0 }
         flag("RATE_LIMIT_ENABLED") { c.rateLimitEnabled = $0 }
         flag("PROMETHEUS_ENABLED") { c.prometheusEnabled = $0 }
         flag("ABM_LOG_ROTATE_DAILY") { c.logRotateDaily = $0 }
@@ -239,6 +268,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
             guard HTTPPoster.Target(url: s) != nil else { return false }
             c.alertmanagerURL = s
             return true
+        }
+        if c.jobStore == .postgres && c.databaseURL == nil {
+            problems.append(Problem(variable: "ABM_JOB_STORE", value: "postgres", allowed: "the postgres store needs ABM_DATABASE_URL"))
         }
         if c.logTarget == .file && c.logFile == nil {
             problems.append(Problem(variable: "ABM_LOG_TARGET", value: "file", allowed: "the file target needs ABM_LOG_FILE"))

@@ -256,7 +256,10 @@ public final class InMemoryJobStore: JobStore {
     }
 
     public func counts() async throws -> StoreCounts {
-        state.withLock { StoreCounts(jobs: $0.counts, cacheEntries: $0.cache.count) }
+        state.withLock { s in
+            let oldest = s.pending.min().flatMap { s.order[$0] }.flatMap { s.jobs[$0]?.job.createdAt }
+            return StoreCounts(jobs: s.counts, cacheEntries: s.cache.count, oldestPending: oldest)
+        }
     }
 
     public func resultInfo(_ jobID: String) async throws -> ResultInfo? {

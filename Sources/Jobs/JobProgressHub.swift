@@ -54,8 +54,32 @@ public final class JobProgressHub: Sendable {
         var nextID: UInt64 = 0
     }
     private let state = Mutex(State())
+    /// Told every state published here (the queue sends it to the other instances of a shared store).
+    private let forwarder = Mutex<(@Sendable (JobSnapshot) -> Void)?>(nil)
 
     public init() {}
+
+    func setForwarder(_ forward: @escaping @Sendable (JobSnapshot) -> Void) {
+        forwarder.withLock { $0 = forward }
+    }
+
+    /// Whether a state from another instance is wanted here: a stream is open on the job, which does not run here.
+    public func relays(_ id: String) -> Bool {
+        state.withLock { s in s.entries[id].map { !$0.subscribers.isEmpty && $0.snapshot == nil } ?? false }
+    }
+
+    /// A state of a job running on another instance, pushed to the streams open on it here (nothing is kept).
+    public func relay(_ snapshot: JobSnapshot) {
+        let subscribers = state.withLock { s -> [AsyncStream<JobSnapshot>.Continuation] in
+            guard let e = s.entries[snapshot.jobID], e.snapshot == nil else { return [] }
+            if snapshot.status.isTerminal { s.entries[snapshot.jobID] = nil }
+            return Array(e.subscribers.values)
+        }
+        for s in subscribers { s.yield(snapshot) }
+        if snapshot.status.isTerminal {
+            for s in subscribers { s.finish() }
+        }
+    }
 
     /// The live state of a job running here.
     public func snapshot(_ id: String) -> JobSnapshot? { state.withLock { $0.entries[id]?.snapshot } }
@@ -80,6 +104,7 @@ public final class JobProgressHub: Sendable {
         if snapshot.status.isTerminal {
             for s in subscribers { s.finish() }
         }
+        forwarder.withLock { $0 }?(snapshot)
     }
 
     /// Progress from a worker thread: only the month moves.

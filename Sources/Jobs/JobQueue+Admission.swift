@@ -49,6 +49,7 @@ extension JobQueue {
             if job.cacheKey != nil { metrics.cache(hit: false) }
             metrics.submitted(kind.rawValue)
             wake.yield()
+            signals?.post(.queued)
             return Submission(job: job, cached: false)
         case .cached(let job):
             metrics.cache(hit: true)
@@ -77,7 +78,12 @@ extension JobQueue {
             metrics.finished(job.kind, status: .cancelled, seconds: nil)
             hub.publish(snapshot(of: job))
         case .requested:
-            running[id]?.cancelled.store(true, ordering: .relaxed)
+            if let flag = running[id] {
+                flag.cancelled.store(true, ordering: .relaxed)
+            } else {
+                // It runs on another instance: tell it now (its next lease renewal would find out anyway).
+                signals?.post(.cancel(id))
+            }
         case .notFound:
             throw .notFound(id)
         case .notCancellable:

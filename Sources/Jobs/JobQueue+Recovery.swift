@@ -22,10 +22,19 @@ extension JobQueue {
     private func attemptRecovery() async -> Bool {
         do {
             try await store.migrate()
-            // The embedded stores belong to this process alone: every run still marked running was
-            // interrupted (a crash, kill -9, a power cut) and runs again from its stored request and seed.
-            let rescue = try await store.requeueAbandoned(
-                leaseExpiredBefore: nil, maxRescues: configuration.maxRescues, now: now())
+            let rescue: Rescue
+            if store.isShared {
+                // Other instances may be running jobs: only this instance's own earlier runs (it was killed and
+                // started again under the same id) and runs whose lease expired are abandoned.
+                let own = try await store.requeueOwned(by: owner, maxRescues: configuration.maxRescues, now: now())
+                let expired = try await store.requeueAbandoned(leaseExpiredBefore: now(), maxRescues: configuration.maxRescues, now: now())
+                rescue = Rescue(requeued: own.requeued + expired.requeued, failed: own.failed + expired.failed)
+                if rescue.requeued > 0 { signals?.post(.queued) }
+            } else {
+                // The embedded stores belong to this process alone: every run still marked running was
+                // interrupted (a crash, kill -9, a power cut) and runs again from its stored request and seed.
+                rescue = try await store.requeueAbandoned(leaseExpiredBefore: nil, maxRescues: configuration.maxRescues, now: now())
+            }
             let counts = try await store.counts()
             recovered = true
             storeFault = nil
@@ -47,6 +56,27 @@ extension JobQueue {
                 level: level, "job store unavailable at startup; retrying",
                 metadata: ["error": "\(error)", "attempts": "\(recoveryFailures)"])
             return false
+        }
+    }
+}
+
+extension JobQueue {
+    /// Requeues runs whose lease expired (their instance died or stalled); in a shared store one instance at
+    /// a time does it, and the others find nothing to do.
+    func rescueExpired() async {
+        do {
+            let rescue = try await store.requeueAbandoned(leaseExpiredBefore: now(), maxRescues: configuration.maxRescues, now: now())
+            guard rescue.requeued + rescue.failed > 0 else { return }
+            metrics.rescued(rescue.requeued)
+            logger.warning(
+                "runs with an expired lease requeued",
+                metadata: ["event": "jobs_rescued", "requeued": "\(rescue.requeued)", "abandoned": "\(rescue.failed)"])
+            if rescue.requeued > 0 {
+                signals?.post(.queued)
+                wake.yield()
+            }
+        } catch {
+            _ = fault(error)
         }
     }
 }

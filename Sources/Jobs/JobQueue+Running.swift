@@ -198,6 +198,8 @@ extension JobQueue {
             // back to the queue at once, to run again from the start on the next start.
             if await persist(id, "release", { [store] in try await store.release(lease) }) == .written {
                 logger.info("job interrupted by shutdown; it will run again", metadata: ["job_id": "\(id)"])
+                // Another instance can take it at once.
+                signals?.post(.queued)
             }
             job.status = .pending
         case .failure(let e as ResultWriteError):

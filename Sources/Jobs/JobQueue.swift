@@ -12,7 +12,7 @@ import Synchronization
 /// deleted after their TTL (`JobQueue+Sweep`).
 public actor JobQueue: Service {
     public let configuration: JobQueueConfiguration
-    public let store: any JobStore
+    public nonisolated let store: any JobStore
     public nonisolated let hub = JobProgressHub()
     let workers: WorkerPool
     let now: @Sendable () -> Date
@@ -20,6 +20,8 @@ public actor JobQueue: Service {
     let metrics: JobMetrics
     /// Names this process in leases.
     let owner: String
+    /// Signals to and from the other instances sharing the store (PostgreSQL); nil for an embedded store.
+    nonisolated let signals: (any JobSignalling)?
 
     /// The jobs this process is running, with their cancel flags: at most `maxConcurrentJobs`.
     var running: [String: CancelFlag] = [:]
@@ -49,7 +51,7 @@ public actor JobQueue: Service {
     public init(
         store: any JobStore, configuration: JobQueueConfiguration = JobQueueConfiguration(),
         logger: Logger = Logger(label: "abm.jobs"), metrics: (any MetricsFactory)? = nil,
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() }, signals: (any JobSignalling)? = nil
     ) {
         self.metrics = JobMetrics(factory: metrics ?? MetricsSystem.factory)
         self.store = store
@@ -59,6 +61,43 @@ public actor JobQueue: Service {
         self.now = now
         self.owner = configuration.instanceID
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.signals = signals
+        if let signals {
+            hub.setForwarder { signals.post(.progress($0)) }
+            signals.setHandler { [weak self] signal in self?.received(signal) }
+        }
+    }
+
+    /// A signal from another instance.
+    nonisolated func received(_ signal: JobSignal) {
+        switch signal {
+        case .queued:
+            wake.yield()
+        case .cancel(let id):
+            Task { await self.stopRunning(id) }
+        case .progress(let snapshot):
+            // Only for progress streams open here on a job that runs elsewhere.
+            guard hub.relays(snapshot.jobID) else { return }
+            if snapshot.status.isTerminal {
+                // The end carries the job's error, which the signal does not: read it once.
+                Task {
+                    var s = snapshot
+                    do {
+                        s.error = try await store.job(snapshot.jobID)?.error
+                    } catch {
+                        // The stream still ends; its poll of the store reads the error once it can.
+                        logger.warning("cannot read a relayed job's error", metadata: ["job_id": "\(snapshot.jobID)", "error": "\(error)"])
+                    }
+                    hub.relay(s)
+                }
+            } else {
+                hub.relay(snapshot)
+            }
+        }
+    }
+
+    func stopRunning(_ id: String) {
+        running[id]?.cancelled.store(true, ordering: .relaxed)
     }
 
     // MARK: Service
@@ -98,13 +137,20 @@ public actor JobQueue: Service {
         await withCheckedContinuation { idleWaiters.append($0) }
     }
 
-    /// Wakes the dispatcher every second: claims jobs whose wake-up was missed, retries a failed recovery
-    /// (so jobs recovered late still start) and requeues runs whose lease expired.
+    /// Wakes the dispatcher every poll interval: claims jobs whose wake-up was missed (the polling fallback
+    /// of a lost notification), retries a failed recovery (so jobs recovered late still start) and, every
+    /// `rescueInterval`, requeues runs whose lease expired.
     func tickLoop() async {
+        let clock = ContinuousClock()
+        var nextRescue = clock.now + .seconds(configuration.rescueInterval)
         while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(1))
+            try? await Task.sleep(for: .seconds(configuration.pollInterval))
             if Task.isCancelled || draining { return }
             if !recovered { _ = await recover() }
+            if recovered, clock.now >= nextRescue {
+                nextRescue = clock.now + .seconds(configuration.rescueInterval)
+                await rescueExpired()
+            }
             wake.yield()
         }
     }
@@ -181,6 +227,8 @@ public actor JobQueue: Service {
         public var cacheSize: Int
         public var maxConcurrentJobs: Int
         public var maxQueuedJobs: Int
+        /// Seconds the oldest pending job has waited (0: none pending).
+        public var oldestQueuedAge: Double = 0
     }
 
     /// Counts from the store's counters: the same cost at ten jobs or a million.
@@ -193,7 +241,7 @@ public actor JobQueue: Service {
         }
         return Stats(
             counts: c.jobs, cacheSize: c.cacheEntries, maxConcurrentJobs: configuration.maxConcurrentJobs,
-            maxQueuedJobs: configuration.maxQueuedJobs)
+            maxQueuedJobs: configuration.maxQueuedJobs, oldestQueuedAge: c.oldestPending.map { max(0, now().timeIntervalSince($0)) } ?? 0)
     }
 
     /// Ready to take work: recovered, not draining, and the store accepts writes.

@@ -17,6 +17,11 @@ public struct JobQueueConfiguration: Sendable {
     public var cacheMaxAge: TimeInterval = 2 * 3600
     /// A run's lease: renewed every third of it while the job runs (`ABM_JOB_LEASE_SECONDS`).
     public var leaseSeconds: Double = 30
+    /// How often the dispatcher looks for pending jobs without being woken (`ABM_JOB_POLL_INTERVAL_MS`):
+    /// the fallback when a notification from another instance is lost.
+    public var pollInterval: Double = 1
+    /// How often expired leases are looked for (one instance at a time does it, in a shared store).
+    public var rescueInterval: Double = 5
     /// A job whose run was abandoned this many times (crashes, lost leases) fails instead of running again.
     public var maxRescues = 3
     /// Names this process in the leases it takes.

@@ -43,6 +43,13 @@ public protocol JobStore: Sendable {
     /// `maxRescues` times fails instead, with a message that says so.
     func requeueAbandoned(leaseExpiredBefore: Date?, maxRescues: Int, now: Date) async throws -> Rescue
 
+    /// Whether other processes share this store (PostgreSQL). Startup recovery then requeues only this
+    /// instance's own earlier runs (`requeueOwned`) and expired leases, never another live instance's.
+    var isShared: Bool { get }
+    /// Requeues the runs whose lease names `owner`: at the start of an instance of a shared store, whose
+    /// earlier process (same instance id) died with them. Same rescue counting as `requeueAbandoned`.
+    func requeueOwned(by owner: String, maxRescues: Int, now: Date) async throws -> Rescue
+
     func job(_ id: String) async throws -> JobRecord?
     /// Jobs in submission order after `cursor` (a job's `sequence`), at most `limit`.
     func list(after cursor: Int64?, limit: Int) async throws -> JobPage
@@ -63,6 +70,13 @@ public protocol JobStore: Sendable {
 }
 
 extension JobStore {
+    /// The embedded stores belong to one process.
+    public var isShared: Bool { false }
+
+    public func requeueOwned(by owner: String, maxRescues: Int, now: Date) async throws -> Rescue {
+        try await requeueAbandoned(leaseExpiredBefore: nil, maxRescues: maxRescues, now: now)
+    }
+
     /// Ends a run with a result given whole (small results, tests): staged, appended, completed.
     public func complete(_ lease: Lease, result: [UInt8], cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool {
         guard let staged = try await beginResult(lease, now: now),
@@ -153,6 +167,14 @@ public struct JobPage: Sendable, Equatable {
 public struct StoreCounts: Sendable, Equatable {
     public var jobs: JobCounts
     public var cacheEntries: Int
+    /// When the oldest pending job was submitted (nil: none pending), read through the pending index.
+    public var oldestPending: Date?
+
+    public init(jobs: JobCounts, cacheEntries: Int, oldestPending: Date? = nil) {
+        self.jobs = jobs
+        self.cacheEntries = cacheEntries
+        self.oldestPending = oldestPending
+    }
 }
 
 public struct ResultInfo: Sendable, Equatable {

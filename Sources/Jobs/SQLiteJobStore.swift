@@ -384,7 +384,8 @@ public final class SQLiteJobStore: JobStore {
                 let name: String = row[0]
                 if let s = JobStatus(rawValue: name) { counts.byStatus[s] = row[1] } else if name == "cache_entries" { cache = row[1] }
             }
-            return StoreCounts(jobs: counts, cacheEntries: cache)
+            let oldest = try Double.fetchOne(db, sql: "SELECT created_at FROM jobs WHERE status = 'pending' ORDER BY seq LIMIT 1")
+            return StoreCounts(jobs: counts, cacheEntries: cache, oldestPending: oldest.map(Date.init(timeIntervalSince1970:)))
         }
     }
 

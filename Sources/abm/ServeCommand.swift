@@ -21,7 +21,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Listen address (ABM_HOST, default 127.0.0.1).") var host: String?
     @Option(help: "Listen port (ABM_PORT, default 8000).") var port: String?
     @Option(name: .customLong("data-dir"), help: "Data directory (ABM_DATA_DIR, default ./data).") var dataDir: String?
-    @Option(name: .customLong("job-store"), help: "sqlite or memory (ABM_JOB_STORE).") var jobStore: String?
+    @Option(name: .customLong("job-store"), help: "sqlite, memory or postgres (ABM_JOB_STORE).") var jobStore: String?
     @Option(name: .customLong("log-level"), help: "DEBUG, INFO, WARNING, ERROR or CRITICAL (LOG_LEVEL).") var logLevel: String?
     @Option(name: .customLong("max-concurrent-jobs"), help: "ABM_MAX_CONCURRENT_JOBS.") var maxConcurrentJobs: String?
     @Option(name: .customLong("max-queued-jobs"), help: "ABM_MAX_QUEUED_JOBS.") var maxQueuedJobs: String?
@@ -102,11 +102,14 @@ struct ServeCommand: AsyncParsableCommand {
         //      simulations a quarter of the shutdown timeout (then 503) and lets responses in flight finish;
         //   3. alerting: the rule evaluator and Alertmanager delivery stop at once;
         //   4. event-loop monitor;
-        //   5. job queue: running jobs are stopped and handed back to the store for the next start;
-        //   6. reload (SIGHUP) and 7. systemd (STOPPING=1, watchdog), last so both serve the whole shutdown.
+        //   5. job queue: running jobs are stopped and handed back to the store, for another instance or the
+        //      next start;
+        //   6. the shared store's notification session, then its connection pool (ABM_JOB_STORE=postgres
+        //      only), after the queue so its last writes and signals still go out;
+        //   7. reload (SIGHUP) and 8. systemd (STOPPING=1, watchdog), last so both serve the whole shutdown.
         let drain = DrainSignalService(state: telemetry.drain, delay: .seconds(configuration.shutdownDrainDelaySeconds))
         let services: [any Service] =
-            [systemd, reload, parts.queue, parts.eventLoops] + (parts.alerting.map { [$0] } ?? []) + [parts.httpServer, drain]
+            [systemd, reload] + parts.storeServices + [parts.queue, parts.eventLoops] + (parts.alerting.map { [$0] } ?? []) + [parts.httpServer, drain]
         var group = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeoutSeconds)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import API
+import Jobs
 
 @Suite struct ConfigurationTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -30,6 +31,8 @@ import Testing
             "ABM_MEMORY_LIMIT_BYTES": "1073741824", "ABM_DISK_MIN_FREE_BYTES": "1024", "ABM_ENV_FILE": "/etc/abm/abm.env",
             "ABM_ALERTING_ENABLED": "no", "ABM_ALERT_RULES": "/etc/abm/a.yml, /etc/abm/b.yml", "ABM_ALERT_EVAL_INTERVAL": "30s",
             "ABM_ALERTMANAGER_URL": "http://127.0.0.1:9093", "ABM_ALERT_RESEND_INTERVAL": "2m", "ABM_TEST_FAULTS": "",
+            "ABM_DATABASE_URL": "postgres://abm@db.example:6432/jobs?sslmode=require", "ABM_DATABASE_PASSWORD_FILE": #filePath,
+            "ABM_DATABASE_MAX_CONNECTIONS": "20", "ABM_INSTANCE_ID": "abm-2", "ABM_JOB_NOTIFY": "off", "ABM_JOB_POLL_INTERVAL_MS": "250",
         ]
         #expect(Set(env.keys) == Set(ServiceConfiguration.variables))
         let c = try ServiceConfiguration.load(environment: env, overrides: ["ABM_PORT": "9001"]).get()
@@ -49,6 +52,29 @@ import Testing
         #expect(!c.prometheusEnabled && c.logTarget == .file && c.logFile == "/var/log/abm/abm.log" && c.logMaxBytes == 1000)
         #expect(c.logBackups == 2 && c.logRotateDaily && c.logCompress && c.logFileMode == 0o600)
         #expect(c.memoryLimitBytes == 1_073_741_824 && c.diskMinFreeBytes == 1024 && c.envFile == "/etc/abm/abm.env")
+        #expect(c.databaseURL == "postgres://abm@db.example:6432/jobs?sslmode=require" && c.databasePasswordFile == #filePath)
+        #expect(c.databaseMaxConnections == 20 && c.instanceID == "abm-2" && !c.jobNotify && c.jobPollIntervalMs == 250)
+    }
+
+    @Test func thePostgresStoreNeedsAValidURL() {
+        guard case .failure(let e) = ServiceConfiguration.load(environment: ["ABM_JOB_STORE": "postgres"], overrides: [:]) else {
+            Issue.record("postgres without a URL was accepted")
+            return
+        }
+        #expect("\(e)".contains("ABM_DATABASE_URL"))
+        for bad in ["http://abm@h/db", "postgres://h/db", "postgres://abm@h/", "postgres://abm@h/db?sslmode=verify", "postgres://abm@h:0/db"] {
+            #expect(PostgresSettings(url: bad) == nil, "\(bad)")
+        }
+        for bad in ["has space", "", String(repeating: "a", count: 101)] {
+            guard case .failure = ServiceConfiguration.load(environment: ["ABM_INSTANCE_ID": bad], overrides: [:]) else {
+                Issue.record("instance id \(bad) accepted")
+                continue
+            }
+        }
+        let s = PostgresSettings(url: "postgresql://u%40x:se%2Fcret@10.0.0.5/abm", password: nil)
+        #expect(s?.username == "u@x" && s?.password == "se/cret" && s?.port == 5432 && s?.sslMode == "prefer")
+        #expect(s?.redacted == "postgres://u@x@10.0.0.5:5432/abm")
+        #expect(PostgresSettings(url: "postgres://u:inurl@h/abm", password: "fromfile")?.password == "fromfile")
     }
 
     @Test func everyBadValueGetsOneMessage() {

@@ -3,15 +3,20 @@ import GRDB
 @testable import Jobs
 import Testing
 
-/// The store protocol's contract, held against every store alike (SQLite and memory).
+/// The store protocol's contract, held against every store alike (SQLite, memory and PostgreSQL: a private
+/// cluster started by the tests, a fresh database per test).
 @Suite struct JobStoreContractTests {
-    static let kinds = ["sqlite", "memory"]
+    static let kinds = ["sqlite", "memory"] + (PostgresTestServer.available ? ["postgres"] : [])
     static let t0 = Date(timeIntervalSince1970: 1_000_000)
 
     /// A store of `kind` in a fresh directory, removed after `body`.
     func withStore(_ kind: String, _ body: (any JobStore, String) async throws -> Void) async throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        if kind == "postgres" {
+            try await PostgresTestServer.withStore { store in try await body(store, dir) }
+            return
+        }
         let store: any JobStore = kind == "sqlite" ? SQLiteJobStore(directory: dir) : InMemoryJobStore()
         try await store.migrate()
         try await body(store, dir)

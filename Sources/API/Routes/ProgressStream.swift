@@ -14,11 +14,14 @@ import Simulation
 /// with a `done` event; a comment line every 15 seconds keeps idle connections open. When the service
 /// shuts down, each stream ends with a `shutdown` event (no id, so the client's `Last-Event-ID` still
 /// names the last progress event) and a `retry:` hint, so an EventSource reconnects and resumes elsewhere.
+/// With a shared store the stream works on any instance: a job running elsewhere reports through
+/// notifications, and the store is read every 2 s as well.
 struct ProgressStream {
     let queue: JobQueue
     let jobID: String
     let lastEventID: Int?
     static let heartbeat: Duration = .seconds(15)
+    static let storePoll: Duration = .seconds(2)
 
     enum Item: Sendable {
         case state(JobSnapshot)
@@ -48,6 +51,20 @@ struct ProgressStream {
                         while true {
                             try await Task.sleep(for: Self.heartbeat)
                             sink.yield(.heartbeat)
+                        }
+                    }
+                    if queue.store.isShared {
+                        // Progress of a job running on another instance comes by notification; this poll of the
+                        // store (whose progress the running instance writes at each lease renewal) is the path
+                        // that needs no notification, so a lost one delays events, never loses the end.
+                        group.addTask {
+                            while true {
+                                try await Task.sleep(for: Self.storePoll)
+                                if let j = try? await queue.job(jobID) {
+                                    sink.yield(.state(JobSnapshot(
+                                        jobID: jobID, status: j.status, currentMonth: j.currentMonth, totalMonths: j.totalMonths, error: j.error)))
+                                }
+                            }
                         }
                     }
                     var sent = resumeFrom

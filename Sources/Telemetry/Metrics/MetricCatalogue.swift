@@ -43,6 +43,10 @@ public enum MetricCatalogue {
     public static let jobFencedWrites = "abm_job_fenced_writes_total"
     public static let jobStateWriteFailures = "abm_job_state_write_failures_total"
     public static let jobRescues = "abm_job_rescues_total"
+    public static let jobOldestQueuedAge = "abm_job_oldest_queued_age_seconds"
+    public static let jobNotifyReconnects = "abm_job_notify_reconnects_total"
+    public static let jobNotifyErrors = "abm_job_notify_errors_total"
+    public static let jobNotifyConnected = "abm_job_notify_connected"
     // Engine.
     public static let simulations = "abm_simulations_total"
     public static let agentMonths = "abm_simulation_agent_months_total"
@@ -101,6 +105,10 @@ public enum MetricCatalogue {
         e(jobFencedWrites, .counter, [], "Final writes of a run refused by the store because its lease was taken over."),
         e(jobStateWriteFailures, .counter, ["operation"], "Final writes of a run that failed after retries (complete, fail, cancel, release); recovery reconciles them."),
         e(jobRescues, .counter, [], "Interrupted runs requeued by recovery or rescue."),
+        e(jobOldestQueuedAge, .gauge, [], "Seconds the oldest pending job has waited, cluster-wide (0 when none is pending)."),
+        e(jobNotifyReconnects, .counter, [], "Times the job notification session (PostgreSQL LISTEN) was reopened after it was lost."),
+        e(jobNotifyErrors, .counter, [], "Job notifications that could not be sent (the polls find what they would have told)."),
+        e(jobNotifyConnected, .gauge, [], "1 while the job notification session (PostgreSQL LISTEN) is up; absent for an embedded store."),
         e(simulations, .counter, ["engine"], "Simulations run, by engine (abm, monte_carlo, v1)."),
         e(agentMonths, .counter, ["engine"], "Agent-months simulated, by engine."),
         e(simulationDuration, .histogram, ["engine"], "Simulation run time in seconds, by engine."),

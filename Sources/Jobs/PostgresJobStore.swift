@@ -1,0 +1,481 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Synchronization
+
+/// Jobs in PostgreSQL, shared by any number of instances (`ABM_JOB_STORE=postgres`).
+///
+/// The same contract as the SQLite store, for many processes at once: admission is serialized by a
+/// transaction-scoped advisory lock (so the queue bound and the per-client quota hold across instances), a
+/// claim takes the oldest pending job with `FOR UPDATE SKIP LOCKED` (instances never wait on each other's
+/// claims), every write about a run is fenced by its lease token, and per-status counts are kept by triggers.
+/// Schema migrations run under an advisory lock, so two instances starting at once migrate once.
+public final class PostgresJobStore: JobStore {
+    let client: PostgresClient
+    let logger: Logger
+    /// Set once the schema is current: until then every call migrates first (as the SQLite store opens and
+    /// migrates on first use), so a health check or a scrape that comes before startup recovery finds the
+    /// tables. Two first calls at once both migrate; the advisory lock makes the second a no-op.
+    private let migrated = Atomic<Bool>(false)
+
+    /// `client` must be running (`client.run()` in a task of its own; `PostgresJobStore.run` does it).
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    // MARK: Errors
+
+    /// Runs `body` within `seconds` (the pool waits for a connection without a deadline of its own, and a
+    /// server that stopped answering would hold the caller for ever); a database or connection error becomes
+    /// `JobStoreError.unavailable` with the server's message (no SQL, no connection string).
+    func access<T: Sendable>(
+        seconds: Double = 20, migrating: Bool = false, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        do {
+            if !migrating, !migrated.load(ordering: .acquiring) { try await migrate() }
+            return try await Deadline.run(seconds: seconds, body)
+        } catch let e as Deadline.Exceeded {
+            throw JobStoreError.unavailable("job database: \(e)")
+        } catch let e as JobStoreError {
+            throw e
+        } catch let e as PSQLError {
+            throw JobStoreError.unavailable(Self.describe(e))
+        } catch {
+            throw JobStoreError.unavailable("job database: \(type(of: error))")
+        }
+    }
+
+    static func describe(_ e: PSQLError) -> String {
+        if let message = e.serverInfo?[.message] { return "job database: \(message)" }
+        return "job database unreachable (\(e.code.description))"
+    }
+
+    func transaction<T: Sendable>(
+        migrating: Bool = false, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await access(migrating: migrating) { [client, logger] in try await client.withTransaction(logger: logger) { try await body($0) } }
+    }
+
+    // MARK: Schema
+
+    public func migrate() async throws {
+        try await transaction(migrating: true) { [self] c in
+            // One instance migrates; another starting at the same time waits here, then finds nothing to do.
+            try await c.query("SELECT pg_advisory_xact_lock(7271001)", logger: logger)
+            try await c.query("CREATE TABLE IF NOT EXISTS abm_migrations (version TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)", logger: logger)
+            var applied = Set<String>()
+            for try await version in try await c.query("SELECT version FROM abm_migrations", logger: logger).decode(String.self) {
+                applied.insert(version)
+            }
+            for (version, statements) in PostgresSchema.migrations where !applied.contains(version) {
+                for sql in statements { try await c.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
+                try await c.query("INSERT INTO abm_migrations (version, applied_at) VALUES (\(version), \(Date().timeIntervalSince1970))", logger: logger)
+            }
+        }
+        migrated.store(true, ordering: .releasing)
+    }
+}
+
+// MARK: Rows
+
+extension PostgresJobStore {
+    static let columns = """
+        j.seq, j.id, j.kind, j.status, j.created_at, j.started_at, j.completed_at, j.current_month, j.total_months, \
+        j.error, j.seed, j.cache_key, j.cached, j.attempts, j.rescues, j.client, r.size
+        """
+    static let from = "jobs j LEFT JOIN results r ON r.id = j.result_id"
+
+    static func record(_ row: PostgresRow) throws -> JobRecord {
+        let (seq, id, kind, status, created, started, completed, month, total, error, seed, key, cached, attempts, rescues, client, size) =
+            try row.decode(
+                (Int64, String, String, String, Double, Double?, Double?, Int, Int, String?, Int64, String?, Bool, Int, Int, String?, Int64?).self)
+        return JobRecord(
+            id: id, kind: JobKind(rawValue: kind) ?? .abm, status: JobStatus(rawValue: status) ?? .failed,
+            createdAt: Date(timeIntervalSince1970: created), startedAt: started.map(Date.init(timeIntervalSince1970:)),
+            completedAt: completed.map(Date.init(timeIntervalSince1970:)), currentMonth: month, totalMonths: total, error: error,
+            seed: UInt32(truncatingIfNeeded: seed), cacheKey: key, cached: cached, attempts: attempts, rescues: rescues, client: client,
+            sequence: seq, resultBytes: size.map(Int.init))
+    }
+
+    func fetchJob(_ c: PostgresConnection, _ id: String) async throws -> JobRecord? {
+        let rows = try await c.query("SELECT \(unescaped: Self.columns) FROM \(unescaped: Self.from) WHERE j.id = \(id)", logger: logger)
+        for try await row in rows { return try Self.record(row) }
+        return nil
+    }
+
+    func count(_ c: PostgresConnection, _ status: String) async throws -> Int {
+        let rows = try await c.query("SELECT n FROM job_counts WHERE status = \(status)", logger: logger)
+        for try await n in rows.decode(Int64.self) { return Int(n) }
+        return 0
+    }
+}
+
+// MARK: Admission and runs
+
+extension PostgresJobStore {
+    public func admit(_ submission: NewJob, limits: AdmissionLimits, now: Date) async throws -> Admission {
+        try await transaction { [self] c in
+            // Every instance's admissions take turns here: the bound and the quota hold across instances.
+            try await c.query("SELECT pg_advisory_xact_lock(7271002)", logger: logger)
+            let pending = try await count(c, "pending")
+            if pending >= limits.maxQueued { return .queueFull(running: try await count(c, "running"), queued: pending) }
+            let job = submission.job
+            if limits.maxQueuedPerClient > 0, let client = job.client {
+                var mine = 0
+                for try await n in try await c.query(
+                    "SELECT count(*) FROM jobs WHERE status = 'pending' AND client = \(client)", logger: logger
+                ).decode(Int64.self) { mine = Int(n) }
+                if mine >= limits.maxQueuedPerClient { return .clientQuotaFull(queued: mine) }
+            }
+            let t = now.timeIntervalSince1970
+            if let key = job.cacheKey {
+                let oldest = t - limits.cacheMaxAge
+                var hit: (Int64, Int64, Int)?
+                for try await row in try await c.query(
+                    """
+                    SELECT c.result_id, c.seed, c.total_months FROM cache_entries c JOIN results r ON r.id = c.result_id
+                    WHERE c.key = \(key) AND c.stored_at >= \(oldest) FOR UPDATE OF c
+                    """, logger: logger
+                ).decode((Int64, Int64, Int).self) { hit = row }
+                if let (resultID, seed, months) = hit {
+                    try await c.query("UPDATE cache_entries SET last_used = \(t) WHERE key = \(key)", logger: logger)
+                    try await c.query(
+                        """
+                        INSERT INTO jobs (id, kind, status, created_at, started_at, completed_at, current_month, total_months,
+                                          seed, cache_key, cached, client, result_id)
+                        VALUES (\(submission.cachedID), \(job.kind.rawValue), 'completed', \(t), \(t), \(t), \(months), \(months),
+                                \(seed), \(key), true, \(job.client), \(resultID))
+                        """, logger: logger)
+                    return .cached(try await fetchJob(c, submission.cachedID)!)
+                }
+            }
+            try await c.query(
+                """
+                INSERT INTO jobs (id, kind, status, created_at, total_months, seed, cache_key, cached, client)
+                VALUES (\(job.id), \(job.kind.rawValue), 'pending', \(t), \(job.totalMonths), \(Int64(job.seed)), \(job.cacheKey), false, \(job.client))
+                """, logger: logger)
+            try await c.query("INSERT INTO job_requests (job_id, body) VALUES (\(job.id), \(ByteBuffer(bytes: submission.request)))", logger: logger)
+            return .queued(try await fetchJob(c, job.id)!)
+        }
+    }
+
+    /// The oldest pending job, taken without waiting on the rows other instances are claiming.
+    public func claim(owner: String, leaseSeconds: Double, now: Date) async throws -> ClaimedJob? {
+        let token = UUID().uuidString
+        return try await transaction { [self] c in
+            let t = now.timeIntervalSince1970
+            var id: String?
+            for try await claimed in try await c.query(
+                """
+                UPDATE jobs SET status = 'running', started_at = \(t), attempts = attempts + 1, current_month = 0,
+                    lease_token = \(token), lease_owner = \(owner), lease_expires_at = \(t + leaseSeconds), cancel_requested = false
+                WHERE seq = (SELECT seq FROM jobs WHERE status = 'pending' ORDER BY seq FOR UPDATE SKIP LOCKED LIMIT 1)
+                RETURNING id
+                """, logger: logger
+            ).decode(String.self) { id = claimed }
+            guard let id else { return nil }
+            var request: [UInt8] = []
+            for try await body in try await c.query("SELECT body FROM job_requests WHERE job_id = \(id)", logger: logger).decode(ByteBuffer.self) {
+                request = Array(buffer: body)
+            }
+            return ClaimedJob(job: try await fetchJob(c, id)!, request: request, lease: Lease(jobID: id, token: token, owner: owner))
+        }
+    }
+
+    public func renew(_ lease: Lease, currentMonth: Int, leaseSeconds: Double, now: Date) async throws -> LeaseState? {
+        try await access { [self] in
+            let expires = now.timeIntervalSince1970 + leaseSeconds
+            for try await cancel in try await client.query(
+                """
+                UPDATE jobs SET lease_expires_at = \(expires), current_month = \(currentMonth)
+                WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND status = 'running' RETURNING cancel_requested
+                """, logger: logger
+            ).decode(Bool.self) { return LeaseState(cancelRequested: cancel) }
+            return nil
+        }
+    }
+
+    /// Runs `body` in one transaction while the lease holds (its row locked against a concurrent rescue).
+    func fenced(_ lease: Lease, _ body: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws -> Bool {
+        try await transaction { [self] c in
+            var holds = false
+            for try await _ in try await c.query(
+                "SELECT 1 FROM jobs WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND status = 'running' FOR UPDATE",
+                logger: logger
+            ).decode(Int32.self) { holds = true }
+            guard holds else { return false }
+            try await body(c)
+            return true
+        }
+    }
+
+    public func beginResult(_ lease: Lease, now: Date) async throws -> ResultUpload? {
+        let id = Box<Int64>()
+        let held = try await fenced(lease) { [logger] c in
+            for try await new in try await c.query(
+                "INSERT INTO results (size, chunks, created_at, staged_lease) VALUES (0, 0, \(now.timeIntervalSince1970), \(lease.token)) RETURNING id",
+                logger: logger
+            ).decode(Int64.self) { id.value = new }
+        }
+        guard held, let id = id.value else { return nil }
+        return ResultUpload(lease: lease, id: id)
+    }
+
+    public func appendResult(_ upload: ResultUpload, chunks: [[UInt8]]) async throws -> ResultUpload? {
+        let held = try await fenced(upload.lease) { [self] c in
+            for (i, chunk) in chunks.enumerated() {
+                try await c.query(
+                    "INSERT INTO result_chunks (result_id, idx, data) VALUES (\(upload.id), \(upload.chunks + i), \(ByteBuffer(bytes: chunk)))",
+                    logger: logger)
+            }
+        }
+        return held ? upload.appending(chunks) : nil
+    }
+
+    public func complete(_ lease: Lease, upload: ResultUpload, cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool {
+        try await fenced(lease) { [self] c in
+            let t = now.timeIntervalSince1970
+            var linked = false
+            for try await _ in try await c.query(
+                """
+                UPDATE results SET size = \(Int64(upload.bytes)), chunks = \(upload.chunks), staged_lease = NULL
+                WHERE id = \(upload.id) AND staged_lease = \(lease.token) RETURNING id
+                """, logger: logger
+            ).decode(Int64.self) { linked = true }
+            guard linked else { throw JobStoreError.unavailable("the staged result is gone") }
+            try await c.query(
+                """
+                UPDATE jobs SET status = 'completed', completed_at = \(t), current_month = total_months, error = NULL,
+                    result_id = \(upload.id), lease_token = NULL, lease_expires_at = NULL WHERE id = \(lease.jobID)
+                """, logger: logger)
+            if let cacheKey, cacheMaxEntries > 0 {
+                try await c.query(
+                    """
+                    INSERT INTO cache_entries (key, result_id, seed, total_months, stored_at, last_used)
+                    SELECT \(cacheKey), \(upload.id), seed, total_months, \(t), \(t) FROM jobs WHERE id = \(lease.jobID)
+                    ON CONFLICT (key) DO UPDATE SET result_id = excluded.result_id, stored_at = excluded.stored_at,
+                        last_used = excluded.last_used
+                    """, logger: logger)
+                try await c.query(
+                    """
+                    DELETE FROM cache_entries WHERE key IN (
+                        SELECT key FROM cache_entries ORDER BY last_used DESC OFFSET \(cacheMaxEntries))
+                    """, logger: logger)
+            }
+        }
+    }
+
+    public func fail(_ lease: Lease, error: String, currentMonth: Int, now: Date) async throws -> Bool {
+        try await fenced(lease) { [self] c in
+            try await c.query(
+                """
+                UPDATE jobs SET status = 'failed', completed_at = \(now.timeIntervalSince1970), error = \(error),
+                    current_month = \(currentMonth), lease_token = NULL, lease_expires_at = NULL WHERE id = \(lease.jobID)
+                """, logger: logger)
+        }
+    }
+
+    public func cancelled(_ lease: Lease, currentMonth: Int, now: Date) async throws -> Bool {
+        try await fenced(lease) { [self] c in
+            try await c.query(
+                """
+                UPDATE jobs SET status = 'cancelled', completed_at = \(now.timeIntervalSince1970), current_month = \(currentMonth),
+                    lease_token = NULL, lease_expires_at = NULL WHERE id = \(lease.jobID)
+                """, logger: logger)
+        }
+    }
+
+    public func release(_ lease: Lease) async throws -> Bool {
+        try await fenced(lease) { [self] c in
+            try await c.query(
+                """
+                UPDATE jobs SET status = 'pending', current_month = 0, lease_token = NULL, lease_owner = NULL,
+                    lease_expires_at = NULL WHERE id = \(lease.jobID)
+                """, logger: logger)
+        }
+    }
+
+    public func cancel(_ id: String, now: Date) async throws -> CancelOutcome {
+        try await transaction { [self] c in
+            var status: String?
+            for try await s in try await c.query("SELECT status FROM jobs WHERE id = \(id) FOR UPDATE", logger: logger).decode(String.self) {
+                status = s
+            }
+            guard let status else { return .notFound }
+            switch JobStatus(rawValue: status) {
+            case .pending:
+                try await c.query(
+                    "UPDATE jobs SET status = 'cancelled', completed_at = \(now.timeIntervalSince1970) WHERE id = \(id)", logger: logger)
+                return .cancelled(try await fetchJob(c, id)!)
+            case .running:
+                try await c.query("UPDATE jobs SET cancel_requested = true WHERE id = \(id)", logger: logger)
+                return .requested
+            default:
+                return .notCancellable
+            }
+        }
+    }
+
+    public var isShared: Bool { true }
+
+    /// Expired leases (a date given), under a transaction-scoped try-lock: one instance at a time rescues,
+    /// the others skip the round instead of queueing behind it. With no date, every running job (tests
+    /// and a store used by one process only).
+    public func requeueAbandoned(leaseExpiredBefore: Date?, maxRescues: Int, now: Date) async throws -> Rescue {
+        let cutoff = leaseExpiredBefore?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude
+        return try await requeue(where: "status = 'running' AND lease_expires_at < \(cutoff)", elected: leaseExpiredBefore != nil, maxRescues: maxRescues, now: now)
+    }
+
+    public func requeueOwned(by owner: String, maxRescues: Int, now: Date) async throws -> Rescue {
+        try await requeue(owner: owner, maxRescues: maxRescues, now: now)
+    }
+
+    private func requeue(where condition: String? = nil, owner: String? = nil, elected: Bool = false, maxRescues: Int, now: Date) async throws -> Rescue {
+        try await transaction { [self] c in
+            if elected {
+                var won = false
+                for try await got in try await c.query("SELECT pg_try_advisory_xact_lock(7271003)", logger: logger).decode(Bool.self) {
+                    won = got
+                }
+                guard won else { return Rescue() }
+            }
+            let t = now.timeIntervalSince1970
+            // Only numbers are interpolated into `condition`; the owner goes as a bound parameter.
+            func which(_ head: String, _ tail: String) -> PostgresQuery {
+                if let owner { return "\(unescaped: head) WHERE status = 'running' AND lease_owner = \(owner) \(unescaped: tail)" }
+                return "\(unescaped: head) WHERE \(unescaped: condition!) \(unescaped: tail)"
+            }
+            try await c.query(which(
+                "UPDATE jobs SET status = 'cancelled', completed_at = \(t), lease_token = NULL, lease_expires_at = NULL, cancel_requested = false",
+                "AND cancel_requested"), logger: logger)
+            var failed = 0
+            for try await _ in try await c.query(which(
+                """
+                UPDATE jobs SET status = 'failed', completed_at = \(t), lease_token = NULL, lease_expires_at = NULL,
+                    error = 'abandoned: its run was interrupted ' || (rescues + 1) || ' times (process crash or lost lease); not retried again'
+                """, "AND rescues + 1 >= \(maxRescues) RETURNING seq"), logger: logger).decode(Int64.self) { failed += 1 }
+            var requeued = 0
+            for try await _ in try await c.query(which(
+                """
+                UPDATE jobs SET status = 'pending', current_month = 0, rescues = rescues + 1, lease_token = NULL,
+                    lease_owner = NULL, lease_expires_at = NULL
+                """, "RETURNING seq"), logger: logger).decode(Int64.self) { requeued += 1 }
+            return Rescue(requeued: requeued, failed: failed)
+        }
+    }
+}
+
+// MARK: Queries
+
+extension PostgresJobStore {
+    public func job(_ id: String) async throws -> JobRecord? {
+        try await access { [self] in try await client.withConnection { try await fetchJob($0, id) } }
+    }
+
+    public func list(after cursor: Int64?, limit: Int) async throws -> JobPage {
+        try await access { [self] in
+            var jobs: [JobRecord] = []
+            for try await row in try await client.query(
+                "SELECT \(unescaped: Self.columns) FROM \(unescaped: Self.from) WHERE j.seq > \(cursor ?? 0) ORDER BY j.seq LIMIT \(limit + 1)",
+                logger: logger)
+            {
+                jobs.append(try Self.record(row))
+            }
+            return JobPage(fetched: jobs, limit: limit)
+        }
+    }
+
+    public func counts() async throws -> StoreCounts {
+        try await access { [self] in
+            var counts = JobCounts()
+            var cache = 0
+            for try await (name, n) in try await client.query("SELECT status, n FROM job_counts", logger: logger).decode((String, Int64).self) {
+                if let s = JobStatus(rawValue: name) { counts.byStatus[s] = Int(n) } else if name == "cache_entries" { cache = Int(n) }
+            }
+            var oldest: Date?
+            for try await t in try await client.query(
+                "SELECT created_at FROM jobs WHERE status = 'pending' ORDER BY seq LIMIT 1", logger: logger
+            ).decode(Double.self) { oldest = Date(timeIntervalSince1970: t) }
+            return StoreCounts(jobs: counts, cacheEntries: cache, oldestPending: oldest)
+        }
+    }
+
+    public func resultInfo(_ jobID: String) async throws -> ResultInfo? {
+        try await access { [self] in
+            for try await (id, size, chunks) in try await client.query(
+                "SELECT r.id, r.size, r.chunks FROM jobs j JOIN results r ON r.id = j.result_id WHERE j.id = \(jobID)", logger: logger
+            ).decode((Int64, Int64, Int).self) { return ResultInfo(resultID: id, bytes: Int(size), chunks: chunks) }
+            return nil
+        }
+    }
+
+    public func resultChunk(_ resultID: Int64, index: Int) async throws -> [UInt8]? {
+        try await access { [self] in
+            for try await data in try await client.query(
+                "SELECT data FROM result_chunks WHERE result_id = \(resultID) AND idx = \(index)", logger: logger
+            ).decode(ByteBuffer.self) { return Array(buffer: data) }
+            return nil
+        }
+    }
+
+    /// In batches, each its own statement under its own deadline.
+    public func sweep(completedBefore cutoff: Date, cacheExpiredBefore: Date) async throws -> Int {
+        var total = 0
+        while true {
+            let deleted = try await access { [client, logger] in
+                var n = 0
+                for try await _ in try await client.query(
+                    """
+                    DELETE FROM jobs WHERE seq IN (
+                        SELECT seq FROM jobs WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < \(cutoff.timeIntervalSince1970)
+                        LIMIT 500) RETURNING seq
+                    """, logger: logger
+                ).decode(Int64.self) { n += 1 }
+                return n
+            }
+            total += deleted
+            if deleted < 500 { break }
+        }
+        try await access { [client, logger] in
+            try await client.query("DELETE FROM cache_entries WHERE stored_at < \(cacheExpiredBefore.timeIntervalSince1970)", logger: logger)
+        }
+        while true {
+            let deleted = try await access { [client, logger] in
+                var n = 0
+                for try await _ in try await client.query(
+                    """
+                    DELETE FROM results WHERE id IN (
+                        SELECT r.id FROM results r
+                        WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.result_id = r.id)
+                          AND NOT EXISTS (SELECT 1 FROM cache_entries c WHERE c.result_id = r.id)
+                          AND (r.staged_lease IS NULL
+                               OR NOT EXISTS (SELECT 1 FROM jobs j WHERE j.lease_token = r.staged_lease AND j.status = 'running'))
+                        LIMIT 50) RETURNING id
+                    """, logger: logger
+                ).decode(Int64.self) { n += 1 }
+                return n
+            }
+            if deleted < 50 { break }
+        }
+        return total
+    }
+
+    /// A real write in a transaction that is rolled back: a read-only, full or unreachable server fails here.
+    public func checkWritable() async throws {
+        try await access { [self] in
+            try await client.withConnection { c in
+                try await c.query("BEGIN", logger: logger)
+                do {
+                    try await c.query("SET LOCAL statement_timeout = '2s'", logger: logger)
+                    try await c.query("INSERT INTO write_probe (at) VALUES (\(Date().timeIntervalSince1970))", logger: logger)
+                } catch {
+                    _ = try? await c.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+                try await c.query("ROLLBACK", logger: logger)
+            }
+        }
+    }
+}
