@@ -9,7 +9,7 @@ lines and "PASS", or "FAIL: ..." with the tail of every log, and exits non-zero 
     scripts/cluster-tests.py <abm binary> <base port> bound         the queue bound holds across instances
 
 The PostgreSQL cluster (initdb as the postgres user, loopback only, base port), the instances (base port
-+ 1, 2, 3) and HAProxy (base port + 9) are started here and stopped by PID on exit. benchmarks/cluster.sh
++ 1, 2, 3) and HAProxy (base port + 9, its stats on + 8) are started here and stopped by PID on exit. benchmarks/cluster.sh
 imports this file for the same set-up.
 """
 import http.client
@@ -104,6 +104,7 @@ class Cluster:
         env = dict(os.environ)
         env["ABM_LB_BIND"] = "127.0.0.1:%d" % (self.base + 9)
         env["ABM_LB_SOCKET"] = os.path.join(self.work, "haproxy.sock")
+        env["ABM_LB_STATS_BIND"] = "127.0.0.1:%d" % (self.base + 8)
         for i, n in enumerate(ports, start=1):
             env["ABM_%d" % i] = "127.0.0.1:%d" % self.port(n)
         log = open(os.path.join(self.work, "haproxy.log"), "w")
@@ -245,6 +246,27 @@ def owner(cluster, job_id):
     return rows[0][0] if rows and rows[0][0] else None
 
 
+def first_scrape_names_everything(port):
+    """Every metric an alert rule, a runbook or the dashboard names is on the first scrape of a ready
+    postgres-backed instance (ServeCommandTests checks the same for the embedded store)."""
+    import re
+    _, data = request(port, "GET", "/metrics")
+    families = {line.split()[2] for line in data.decode().splitlines() if line.startswith("# TYPE ")}
+    files = [os.path.join(ROOT, "alerts/abm.rules.yml"), os.path.join(ROOT, "ops/grafana/abm-service.json")]
+    files += [os.path.join(ROOT, "runbooks", f) for f in os.listdir(os.path.join(ROOT, "runbooks")) if f.endswith(".md")]
+    named = set()
+    for f in files:
+        for name in re.findall(r"abm_[a-z0-9_]+", open(f).read()):
+            for suffix in ("_bucket", "_sum", "_count"):
+                if name.endswith(suffix) and name not in families:
+                    name = name[: -len(suffix)]
+            named.add(name)
+    missing = sorted(named - families)
+    if missing or "abm_job_notify_connected" not in named:
+        raise Failure("not on the first scrape of a postgres-backed instance: %s" % missing)
+    ok("the first scrape of a postgres-backed instance has all %d metrics the alerts, runbooks and dashboard name" % len(named))
+
+
 # --- cases --------------------------------------------------------------------------------------------
 def case_spread(c):
     """Submit on one instance; status, progress stream, results and cancel through the others."""
@@ -252,6 +274,7 @@ def case_spread(c):
     for n in (1, 2, 3):
         c.start(n, ABM_MAX_CONCURRENT_JOBS=1, ABM_MAX_WORK_UNITS=10 ** 12)
     a, b, cc = c.port(1), c.port(2), c.port(3)
+    first_scrape_names_everything(a)
     job = submit(a, body(seed=7, horizon=120, agents=1000))
     # The stream is opened on the third instance while the job is queued or running elsewhere.
     events = []
@@ -430,6 +453,11 @@ def case_rolling(c):
     if failed:
         raise Failure("%d of %d requests failed during the rolling restart, first: %s" % (len(failed), len(outcomes), failed[:5]))
     ok("%d requests through HAProxy during the rolling restart of 3 instances, every one 200" % len(outcomes))
+    _, exported = request(c.base + 8, "GET", "/metrics")
+    up = [l for l in exported.decode().splitlines() if l.startswith('haproxy_server_status{proxy="abm"') and 'state="UP"' in l]
+    if len(up) != 3 or not all(l.endswith(" 1") for l in up):
+        raise Failure("HAProxy's exporter does not show the 3 servers up: %s" % up)
+    ok("HAProxy's Prometheus exporter shows the 3 instances up again")
     for job in submitted[-20:]:
         wait_for(lambda: job_status(lb, job) == "completed", 60, "job %s completed" % job, quiet=True)
     ok("the %d jobs submitted during the restart completed (the last 20 checked)" % len(submitted))

@@ -66,25 +66,67 @@ groups:
           description: "The 95th percentile of request duration is {{ $value | humanizeDuration }} (objective: under 0.25 s)."
           runbook_url: "runbooks/AbmLatencyP95High.md"
 
+      # Queue depth is a value of the job store, not of an instance: every instance over a shared store
+      # (PostgreSQL) reports the same cluster-wide counts, so these take the max per scrape job (one job per
+      # store: see ops/prometheus/prometheus.yml) and fire once per cluster, never summed over instances.
       - alert: AbmJobQueueBacklog
-        expr: abm_jobs{state="pending"} > on (job, instance) (0.5 * abm_job_queue_capacity)
+        expr: max by (job) (abm_jobs{state="pending"}) > on (job) (0.5 * max by (job) (abm_job_queue_capacity))
         for: 10m
         labels:
           severity: warning
         annotations:
-          summary: "abm {{ $labels.instance }} has a job backlog"
+          summary: "abm cluster {{ $labels.job }} has a job backlog"
           description: "{{ $value }} jobs have been waiting for 10 minutes, more than half of the queue's capacity."
           runbook_url: "runbooks/AbmJobQueueBacklog.md"
 
       - alert: AbmJobQueueFull
-        expr: abm_jobs{state="pending"} >= on (job, instance) abm_job_queue_capacity
+        expr: max by (job) (abm_jobs{state="pending"}) >= on (job) max by (job) (abm_job_queue_capacity)
         for: 2m
         labels:
           severity: critical
         annotations:
-          summary: "abm {{ $labels.instance }} job queue is full"
+          summary: "abm cluster {{ $labels.job }} job queue is full"
           description: "{{ $value }} jobs are queued, the queue's capacity: new submissions get 429."
           runbook_url: "runbooks/AbmJobQueueFull.md"
+
+      - alert: AbmJobOldestQueuedTooOld
+        expr: max by (job) (abm_job_oldest_queued_age_seconds) > 900
+        for: 5m
+        labels:
+          severity: warning
+        annotations:
+          summary: "abm cluster {{ $labels.job }}: a job has waited over 15 minutes to start"
+          description: "The oldest queued job has waited {{ $value | humanizeDuration }}: no instance is claiming work fast enough, or none can."
+          runbook_url: "runbooks/AbmJobOldestQueuedTooOld.md"
+
+      - alert: AbmJobStoreUnavailable
+        expr: increase(abm_job_store_errors_total[5m]) > 5
+        for: 2m
+        labels:
+          severity: critical
+        annotations:
+          summary: "abm {{ $labels.instance }} cannot use its job store"
+          description: "{{ $value | humanize }} job store operations failed in 5 minutes (PostgreSQL unreachable or refusing writes, or the SQLite file locked, read-only or full): submissions get 503 and no job starts."
+          runbook_url: "runbooks/AbmJobStoreUnavailable.md"
+
+      - alert: AbmJobNotifyDisconnected
+        expr: abm_job_notify_connected == 0
+        for: 5m
+        labels:
+          severity: warning
+        annotations:
+          summary: "abm {{ $labels.instance }} lost its PostgreSQL notification session"
+          description: "LISTEN has been down for 5 minutes: the instance still works, but finds queued jobs and cancels by polling (ABM_JOB_POLL_INTERVAL_MS) instead of at once."
+          runbook_url: "runbooks/AbmJobNotifyDisconnected.md"
+
+      - alert: AbmJobRescuesRising
+        expr: sum by (job) (increase(abm_job_rescues_total[15m])) > 5
+        labels:
+          severity: warning
+        annotations:
+          summary: "abm cluster {{ $labels.job }}: jobs keep losing their worker"
+          description: "{{ $value | humanize }} interrupted runs were requeued in 15 minutes (expired leases or restarts): instances are dying, pausing or cut off from the database mid-job."
+          runbook_url: "runbooks/AbmJobRescuesRising.md"
 
       - alert: AbmMemoryHigh
         expr: process_resident_memory_bytes > on (job, instance) (0.85 * abm_memory_limit_bytes > 0)

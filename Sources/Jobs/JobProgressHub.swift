@@ -55,12 +55,12 @@ public final class JobProgressHub: Sendable {
     }
     private let state = Mutex(State())
     /// Told every state published here (the queue sends it to the other instances of a shared store).
-    private let forwarder = Mutex<(@Sendable (JobSnapshot) -> Void)?>(nil)
+    private let forwarder = Mutex<Callback<JobSnapshot>?>(nil)
 
     public init() {}
 
     func setForwarder(_ forward: @escaping @Sendable (JobSnapshot) -> Void) {
-        forwarder.withLock { $0 = forward }
+        forwarder.withLock { $0 = Callback(forward) }
     }
 
     /// Whether a state from another instance is wanted here: a stream is open on the job, which does not run here.
@@ -104,7 +104,7 @@ public final class JobProgressHub: Sendable {
         if snapshot.status.isTerminal {
             for s in subscribers { s.finish() }
         }
-        forwarder.withLock { $0 }?(snapshot)
+        forwarder.withLock { $0 }?.call(snapshot)
     }
 
     /// Progress from a worker thread: only the month moves.

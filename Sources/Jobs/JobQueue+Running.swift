@@ -24,7 +24,7 @@ extension JobQueue {
         return claimed
     }
 
-    typealias Outcome = Result<(upload: ResultUpload, agentMonths: Int), any Error>
+    typealias Outcome = Result<(upload: ResultUpload, lastChunks: [[UInt8]], agentMonths: Int), any Error>
 
     func execute(_ claimed: ClaimedJob) async {
         let id = claimed.job.id
@@ -109,11 +109,15 @@ extension JobQueue {
                 upload = next
                 batch.removeAll()
             }
-            if !batch.isEmpty || upload.chunks == 0 {
-                guard let next = try await store.appendResult(upload, chunks: batch.isEmpty ? [[]] : batch) else { return lost(flag, channel) }
+            if batch.isEmpty && upload.chunks == 0 { batch = [[]] }
+            // A store that writes the last chunks with the completion gets them there (one round trip for a
+            // small result); the others get them now.
+            if !batch.isEmpty && !store.completesWithLastChunks {
+                guard let next = try await store.appendResult(upload, chunks: batch) else { return lost(flag, channel) }
                 upload = next
+                batch = []
             }
-            return .success((upload, agentMonths.value ?? 0))
+            return .success((upload, batch, agentMonths.value ?? 0))
         } catch {
             channel.cancel()
             return .failure(ResultWriteError(underlying: error))
@@ -177,12 +181,12 @@ extension JobQueue {
             return
         }
         switch outcome {
-        case .success(let (upload, agentMonths)):
+        case .success(let (upload, lastChunks, agentMonths)):
             metrics.simulation(engine: job.kind.rawValue, agentMonths: agentMonths, seconds: seconds)
             let max = configuration.cacheMaxEntries
             let key = job.cacheKey
             switch await persist(id, "complete", { [store, now] in
-                try await store.complete(lease, upload: upload, cacheKey: key, cacheMaxEntries: max, now: now())
+                try await store.complete(lease, upload: upload, lastChunks: lastChunks, cacheKey: key, cacheMaxEntries: max, now: now())
             }) {
             case .written:
                 job.status = .completed

@@ -29,6 +29,13 @@ public protocol JobStore: Sendable {
     func appendResult(_ upload: ResultUpload, chunks: [[UInt8]]) async throws -> ResultUpload?
     /// Ends a run with its staged result. False: the lease was gone and nothing was written.
     func complete(_ lease: Lease, upload: ResultUpload, cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool
+    /// Whether `complete(_:upload:lastChunks:...)` writes the last chunks with the completion itself (a
+    /// small result then costs one round trip); the runner then hands them over instead of appending them.
+    var completesWithLastChunks: Bool { get }
+    /// Ends a run with its staged result plus `lastChunks`, atomically: safe to retry after an error.
+    func complete(
+        _ lease: Lease, upload: ResultUpload, lastChunks: [[UInt8]], cacheKey: String?, cacheMaxEntries: Int, now: Date
+    ) async throws -> Bool
     /// `currentMonth`: how far the run got, kept for status calls.
     func fail(_ lease: Lease, error: String, currentMonth: Int, now: Date) async throws -> Bool
     func cancelled(_ lease: Lease, currentMonth: Int, now: Date) async throws -> Bool
@@ -77,11 +84,29 @@ extension JobStore {
         try await requeueAbandoned(leaseExpiredBefore: nil, maxRescues: maxRescues, now: now)
     }
 
+    public var completesWithLastChunks: Bool { false }
+
+    /// Appends, then completes: for stores whose runner appends everything itself (`completesWithLastChunks`
+    /// false), so `lastChunks` is empty there except in tests.
+    public func complete(
+        _ lease: Lease, upload: ResultUpload, lastChunks: [[UInt8]], cacheKey: String?, cacheMaxEntries: Int, now: Date
+    ) async throws -> Bool {
+        var upload = upload
+        if !lastChunks.isEmpty {
+            guard let next = try await appendResult(upload, chunks: lastChunks) else { return false }
+            upload = next
+        }
+        return try await complete(lease, upload: upload, cacheKey: cacheKey, cacheMaxEntries: cacheMaxEntries, now: now)
+    }
+
     /// Ends a run with a result given whole (small results, tests): staged, appended, completed.
     public func complete(_ lease: Lease, result: [UInt8], cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool {
-        guard let staged = try await beginResult(lease, now: now),
-            let full = try await appendResult(staged, chunks: ResultChunking.split(result).map(Array.init))
-        else { return false }
+        guard let staged = try await beginResult(lease, now: now) else { return false }
+        let chunks = ResultChunking.split(result).map(Array.init)
+        if completesWithLastChunks {
+            return try await complete(lease, upload: staged, lastChunks: chunks, cacheKey: cacheKey, cacheMaxEntries: cacheMaxEntries, now: now)
+        }
+        guard let full = try await appendResult(staged, chunks: chunks) else { return false }
         return try await complete(lease, upload: full, cacheKey: cacheKey, cacheMaxEntries: cacheMaxEntries, now: now)
     }
 }

@@ -30,7 +30,7 @@ public final class PostgresJobSignals: JobSignalling, Service {
         var isEmpty: Bool { !queued && cancels.isEmpty && progress.isEmpty }
     }
     private let pending = Mutex(Pending())
-    private let handler = Mutex<(@Sendable (JobSignal) -> Void)?>(nil)
+    private let handler = Mutex<Callback<JobSignal>?>(nil)
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
     /// 1 while the listening session is up.
@@ -61,7 +61,7 @@ public final class PostgresJobSignals: JobSignalling, Service {
     }
 
     public func setHandler(_ handler: @escaping @Sendable (JobSignal) -> Void) {
-        self.handler.withLock { $0 = handler }
+        self.handler.withLock { $0 = Callback(handler) }
     }
 
     /// Sends and listens until graceful shutdown; what was posted before it is sent before it returns.
@@ -180,6 +180,6 @@ public final class PostgresJobSignals: JobSignalling, Service {
     }
 
     private func deliver(_ s: JobSignal) {
-        handler.withLock { $0 }?(s)
+        handler.withLock { $0 }?.call(s)
     }
 }

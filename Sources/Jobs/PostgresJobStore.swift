@@ -161,26 +161,27 @@ extension PostgresJobStore {
         }
     }
 
-    /// The oldest pending job, taken without waiting on the rows other instances are claiming.
+    /// The oldest pending job, taken without waiting on the rows other instances are claiming: one
+    /// statement (it is its own transaction) that claims the row and returns it with its request.
     public func claim(owner: String, leaseSeconds: Double, now: Date) async throws -> ClaimedJob? {
         let token = UUID().uuidString
-        return try await transaction { [self] c in
+        return try await access { [self] in
             let t = now.timeIntervalSince1970
-            var id: String?
-            for try await claimed in try await c.query(
+            let rows = try await client.query(
                 """
-                UPDATE jobs SET status = 'running', started_at = \(t), attempts = attempts + 1, current_month = 0,
-                    lease_token = \(token), lease_owner = \(owner), lease_expires_at = \(t + leaseSeconds), cancel_requested = false
-                WHERE seq = (SELECT seq FROM jobs WHERE status = 'pending' ORDER BY seq FOR UPDATE SKIP LOCKED LIMIT 1)
-                RETURNING id
-                """, logger: logger
-            ).decode(String.self) { id = claimed }
-            guard let id else { return nil }
-            var request: [UInt8] = []
-            for try await body in try await c.query("SELECT body FROM job_requests WHERE job_id = \(id)", logger: logger).decode(ByteBuffer.self) {
-                request = Array(buffer: body)
+                WITH c AS (
+                    UPDATE jobs SET status = 'running', started_at = \(t), attempts = attempts + 1, current_month = 0,
+                        lease_token = \(token), lease_owner = \(owner), lease_expires_at = \(t + leaseSeconds), cancel_requested = false
+                    WHERE seq = (SELECT seq FROM jobs WHERE status = 'pending' ORDER BY seq FOR UPDATE SKIP LOCKED LIMIT 1)
+                    RETURNING *)
+                SELECT \(unescaped: Self.columns), q.body FROM c j LEFT JOIN results r ON r.id = j.result_id JOIN job_requests q ON q.job_id = j.id
+                """, logger: logger)
+            for try await row in rows {
+                let job = try Self.record(row)
+                let body = try row.makeRandomAccess()[17].decode(ByteBuffer.self)
+                return ClaimedJob(job: job, request: Array(buffer: body), lease: Lease(jobID: job.id, token: token, owner: owner))
             }
-            return ClaimedJob(job: try await fetchJob(c, id)!, request: request, lease: Lease(jobID: id, token: token, owner: owner))
+            return nil
         }
     }
 
@@ -197,104 +198,198 @@ extension PostgresJobStore {
         }
     }
 
-    /// Runs `body` in one transaction while the lease holds (its row locked against a concurrent rescue).
-    func fenced(_ lease: Lease, _ body: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws -> Bool {
-        try await transaction { [self] c in
-            var holds = false
-            for try await _ in try await c.query(
-                "SELECT 1 FROM jobs WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND status = 'running' FOR UPDATE",
-                logger: logger
-            ).decode(Int32.self) { holds = true }
-            guard holds else { return false }
-            try await body(c)
-            return true
+    // The fence of every write about a run is a condition inside the write's own statement
+    // (`... WHERE id = job AND lease_token = token AND status = 'running'`): an `UPDATE` of the job's row
+    // re-checks it on the newest row version (`READ COMMITTED`), so a write whose lease was taken over
+    // changes nothing, without a transaction of its own or a second round trip.
+
+    /// Runs one statement; true when it returned a row (for a fenced write: the lease held and it wrote).
+    func fencedWrite(_ query: PostgresQuery) async throws -> Bool {
+        try await access { [self] in
+            for try await _ in try await client.query(query, logger: logger) { return true }
+            return false
         }
     }
 
+    /// Nothing is written yet: the result's row is created with its first chunks (`appendResult`), or, for
+    /// a result that fits in the last batch, with the completion itself. Id 0 marks an upload not staged yet.
     public func beginResult(_ lease: Lease, now: Date) async throws -> ResultUpload? {
-        let id = Box<Int64>()
-        let held = try await fenced(lease) { [logger] c in
-            for try await new in try await c.query(
-                "INSERT INTO results (size, chunks, created_at, staged_lease) VALUES (0, 0, \(now.timeIntervalSince1970), \(lease.token)) RETURNING id",
-                logger: logger
-            ).decode(Int64.self) { id.value = new }
-        }
-        guard held, let id = id.value else { return nil }
-        return ResultUpload(lease: lease, id: id)
+        ResultUpload(lease: lease, id: 0)
     }
 
+    public var completesWithLastChunks: Bool { true }
+
+    /// A staged result's chunks, each one statement fenced in itself; the first call also creates the staged
+    /// result. A chunk written after the lease moved on is refused, and one that slips in just before lands
+    /// in this run's staged result, which nothing will link (the sweep deletes it).
     public func appendResult(_ upload: ResultUpload, chunks: [[UInt8]]) async throws -> ResultUpload? {
-        let held = try await fenced(upload.lease) { [self] c in
-            for (i, chunk) in chunks.enumerated() {
-                try await c.query(
-                    "INSERT INTO result_chunks (result_id, idx, data) VALUES (\(upload.id), \(upload.chunks + i), \(ByteBuffer(bytes: chunk)))",
-                    logger: logger)
+        var upload = upload
+        var rest = chunks[...]
+        if upload.id == 0, let first = rest.popFirst() {
+            let lease = upload.lease
+            let id = try await access { [self] () -> Int64? in
+                for try await new in try await client.query(
+                    """
+                    WITH r AS (
+                        INSERT INTO results (size, chunks, created_at, staged_lease)
+                        SELECT 0, 0, \(Date().timeIntervalSince1970), \(lease.token)
+                        WHERE EXISTS (SELECT 1 FROM jobs WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND status = 'running')
+                        RETURNING id)
+                    INSERT INTO result_chunks (result_id, idx, data) SELECT id, 0, \(ByteBuffer(bytes: first)) FROM r RETURNING result_id
+                    """, logger: logger
+                ).decode(Int64.self) { return new }
+                return nil
             }
+            guard let id else { return nil }
+            upload = ResultUpload(lease: lease, id: id, chunks: 1, bytes: first.count)
         }
-        return held ? upload.appending(chunks) : nil
+        for chunk in rest {
+            let lease = upload.lease
+            guard try await fencedWrite(
+                """
+                INSERT INTO result_chunks (result_id, idx, data)
+                SELECT \(upload.id), \(upload.chunks), \(ByteBuffer(bytes: chunk))
+                WHERE EXISTS (SELECT 1 FROM jobs WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND status = 'running')
+                ON CONFLICT (result_id, idx) DO NOTHING
+                RETURNING idx
+                """)
+            else { return nil }
+            upload = upload.appending([chunk])
+        }
+        return upload
     }
 
-    public func complete(_ lease: Lease, upload: ResultUpload, cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool {
-        try await fenced(lease) { [self] c in
-            let t = now.timeIntervalSince1970
-            var linked = false
-            for try await _ in try await c.query(
-                """
-                UPDATE results SET size = \(Int64(upload.bytes)), chunks = \(upload.chunks), staged_lease = NULL
-                WHERE id = \(upload.id) AND staged_lease = \(lease.token) RETURNING id
-                """, logger: logger
-            ).decode(Int64.self) { linked = true }
-            guard linked else { throw JobStoreError.unavailable("the staged result is gone") }
-            try await c.query(
-                """
-                UPDATE jobs SET status = 'completed', completed_at = \(t), current_month = total_months, error = NULL,
-                    result_id = \(upload.id), lease_token = NULL, lease_expires_at = NULL WHERE id = \(lease.jobID)
-                """, logger: logger)
-            if let cacheKey, cacheMaxEntries > 0 {
-                try await c.query(
-                    """
+    /// With nothing staged yet, one statement writes the result, its chunks, the job's completion and the
+    /// cache entry, all only while the lease holds; otherwise the last chunks are appended, then completed.
+    public func complete(
+        _ lease: Lease, upload: ResultUpload, lastChunks: [[UInt8]], cacheKey: String?, cacheMaxEntries: Int, now: Date
+    ) async throws -> Bool {
+        guard upload.id == 0, !lastChunks.isEmpty else {
+            guard let full = try await appendResult(upload, chunks: lastChunks) else { return false }
+            return try await complete(lease, upload: full, cacheKey: cacheKey, cacheMaxEntries: cacheMaxEntries, now: now)
+        }
+        let t = now.timeIntervalSince1970
+        let cache = cacheKey != nil && cacheMaxEntries > 0
+        var binds = PostgresBindings()
+        // $1..$7: the job, the lease, the time, the result's size and chunk count, the cache key and switch.
+        binds.append(lease.jobID)
+        binds.append(lease.token)
+        binds.append(t)
+        binds.append(Int64(lastChunks.reduce(0) { $0 + $1.count }))
+        binds.append(Int64(lastChunks.count))
+        binds.append(cacheKey ?? "")
+        binds.append(cache)
+        var values: [String] = []
+        for (i, chunk) in lastChunks.enumerated() {
+            binds.append(Int64(i))
+            binds.append(ByteBuffer(bytes: chunk))
+            values.append("($\(8 + 2 * i)::bigint, $\(9 + 2 * i)::bytea)")
+        }
+        let query = PostgresQuery(
+            unsafeSQL: """
+                WITH r AS (
+                    INSERT INTO results (size, chunks, created_at, staged_lease)
+                    SELECT $4, $5, $3, NULL
+                    WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'running')
+                    RETURNING id),
+                c AS (
+                    INSERT INTO result_chunks (result_id, idx, data)
+                    SELECT r.id, v.idx, v.data FROM r, (VALUES \(values.joined(separator: ", "))) AS v (idx, data)
+                    RETURNING idx),
+                done AS (
+                    UPDATE jobs SET status = 'completed', completed_at = $3, current_month = total_months, error = NULL,
+                        result_id = r.id, lease_token = NULL, lease_expires_at = NULL
+                    FROM r WHERE jobs.id = $1 AND jobs.lease_token = $2 AND jobs.status = 'running'
+                    RETURNING jobs.seed, jobs.total_months, r.id AS result_id),
+                cached AS (
                     INSERT INTO cache_entries (key, result_id, seed, total_months, stored_at, last_used)
-                    SELECT \(cacheKey), \(upload.id), seed, total_months, \(t), \(t) FROM jobs WHERE id = \(lease.jobID)
+                    SELECT $6, result_id, seed, total_months, $3, $3 FROM done WHERE $7
                     ON CONFLICT (key) DO UPDATE SET result_id = excluded.result_id, stored_at = excluded.stored_at,
                         last_used = excluded.last_used
-                    """, logger: logger)
-                try await c.query(
-                    """
-                    DELETE FROM cache_entries WHERE key IN (
-                        SELECT key FROM cache_entries ORDER BY last_used DESC OFFSET \(cacheMaxEntries))
-                    """, logger: logger)
-            }
+                    RETURNING key)
+                SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM c), (SELECT count(*) FROM cached)
+                """, binds: binds)
+        let done = try await access { [self] in
+            for try await (n, _, _) in try await client.query(query, logger: logger).decode((Int64, Int64, Int64).self) { return n == 1 }
+            return false
         }
+        if done && cache { try await evictCache(beyond: cacheMaxEntries) }
+        return done
+    }
+
+    func evictCache(beyond max: Int) async throws {
+        _ = try await access { [self] in
+            try await client.query(
+                "DELETE FROM cache_entries WHERE key IN (SELECT key FROM cache_entries ORDER BY last_used DESC OFFSET \(max))",
+                logger: logger)
+        }
+    }
+
+    /// One statement: the job completes, its staged result becomes its result, and the cache entry is
+    /// written, all only while the lease holds and the staged result is this run's.
+    public func complete(_ lease: Lease, upload: ResultUpload, cacheKey: String?, cacheMaxEntries: Int, now: Date) async throws -> Bool {
+        let t = now.timeIntervalSince1970
+        let cache = cacheKey != nil && cacheMaxEntries > 0
+        let done = try await access { [self] in
+            for try await n in try await client.query(
+                """
+                WITH done AS (
+                    UPDATE jobs SET status = 'completed', completed_at = \(t), current_month = total_months, error = NULL,
+                        result_id = \(upload.id), lease_token = NULL, lease_expires_at = NULL
+                    WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND status = 'running'
+                      AND EXISTS (SELECT 1 FROM results WHERE id = \(upload.id) AND staged_lease = \(lease.token))
+                    RETURNING seed, total_months),
+                linked AS (
+                    UPDATE results SET size = \(Int64(upload.bytes)), chunks = \(upload.chunks), staged_lease = NULL
+                    WHERE id = \(upload.id) AND EXISTS (SELECT 1 FROM done) RETURNING id),
+                cached AS (
+                    INSERT INTO cache_entries (key, result_id, seed, total_months, stored_at, last_used)
+                    SELECT \(cacheKey ?? ""), \(upload.id), seed, total_months, \(t), \(t) FROM done WHERE \(cache)
+                    ON CONFLICT (key) DO UPDATE SET result_id = excluded.result_id, stored_at = excluded.stored_at,
+                        last_used = excluded.last_used
+                    RETURNING key)
+                SELECT (SELECT count(*) FROM done) + (SELECT count(*) FROM linked) + (SELECT count(*) FROM cached) * 0
+                """, logger: logger
+            ).decode(Int64.self) { return n == 2 }
+            return false
+        }
+        if !done {
+            // Fenced out, or the lease holds but the staged result is gone (swept): the latter is an error.
+            if try await fencedWrite(
+                "SELECT 1 FROM jobs WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND status = 'running'")
+            {
+                throw JobStoreError.unavailable("the staged result is gone")
+            }
+            return false
+        }
+        if cache { try await evictCache(beyond: cacheMaxEntries) }
+        return true
     }
 
     public func fail(_ lease: Lease, error: String, currentMonth: Int, now: Date) async throws -> Bool {
-        try await fenced(lease) { [self] c in
-            try await c.query(
-                """
-                UPDATE jobs SET status = 'failed', completed_at = \(now.timeIntervalSince1970), error = \(error),
-                    current_month = \(currentMonth), lease_token = NULL, lease_expires_at = NULL WHERE id = \(lease.jobID)
-                """, logger: logger)
-        }
+        try await fencedWrite(
+            """
+            UPDATE jobs SET status = 'failed', completed_at = \(now.timeIntervalSince1970), error = \(error),
+                current_month = \(currentMonth), lease_token = NULL, lease_expires_at = NULL
+            WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND status = 'running' RETURNING seq
+            """)
     }
 
     public func cancelled(_ lease: Lease, currentMonth: Int, now: Date) async throws -> Bool {
-        try await fenced(lease) { [self] c in
-            try await c.query(
-                """
-                UPDATE jobs SET status = 'cancelled', completed_at = \(now.timeIntervalSince1970), current_month = \(currentMonth),
-                    lease_token = NULL, lease_expires_at = NULL WHERE id = \(lease.jobID)
-                """, logger: logger)
-        }
+        try await fencedWrite(
+            """
+            UPDATE jobs SET status = 'cancelled', completed_at = \(now.timeIntervalSince1970), current_month = \(currentMonth),
+                lease_token = NULL, lease_expires_at = NULL
+            WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND status = 'running' RETURNING seq
+            """)
     }
 
     public func release(_ lease: Lease) async throws -> Bool {
-        try await fenced(lease) { [self] c in
-            try await c.query(
-                """
-                UPDATE jobs SET status = 'pending', current_month = 0, lease_token = NULL, lease_owner = NULL,
-                    lease_expires_at = NULL WHERE id = \(lease.jobID)
-                """, logger: logger)
-        }
+        try await fencedWrite(
+            """
+            UPDATE jobs SET status = 'pending', current_month = 0, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND status = 'running' RETURNING seq
+            """)
     }
 
     public func cancel(_ id: String, now: Date) async throws -> CancelOutcome {
@@ -438,7 +533,7 @@ extension PostgresJobStore {
             total += deleted
             if deleted < 500 { break }
         }
-        try await access { [client, logger] in
+        _ = try await access { [client, logger] in
             try await client.query("DELETE FROM cache_entries WHERE stored_at < \(cacheExpiredBefore.timeIntervalSince1970)", logger: logger)
         }
         while true {

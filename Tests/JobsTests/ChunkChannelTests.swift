@@ -7,14 +7,20 @@ import Testing
 @Suite struct ChunkChannelTests {
     /// The producer is never more than `capacity` chunks ahead of a slow reader, and every byte arrives in order.
     @Test func aSlowReaderHoldsTheProducerBack() async throws {
-        let channel = ChunkChannel(capacity: 2, stallTimeout: .seconds(10))
+        // The stall timeout is far above the reader's pace: a loaded machine may delay the reader's
+        // 5 ms sleeps by seconds, and a stalled send here would end the stream early (and fail the test).
+        let channel = ChunkChannel(capacity: 2, stallTimeout: .seconds(120))
         let sent = Sent()
         let producer = Thread {
-            for i in 0..<20 {
-                try? channel.send([UInt8(i)])
-                sent.add()
+            do {
+                for i in 0..<20 {
+                    try channel.send([UInt8(i)])
+                    sent.add()
+                }
+                channel.finish()
+            } catch {
+                channel.fail(error)
             }
-            channel.finish()
         }
         producer.start()
         var got: [UInt8] = []

@@ -53,7 +53,9 @@ enum PostgresTestServer {
 
     /// A fresh database on the cluster, and a running client for it.
     static func database() async throws -> (PostgresClient, Task<Void, Never>) {
-        let cluster = try cluster.get()
+        // The first use starts the server (initdb, then waiting for it): blocking work, kept off the
+        // concurrency pool that every other test shares.
+        let cluster = try await offPool { try Self.cluster.get() }
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let admin = client(port: cluster.port, database: "postgres")
         let running = Task { await admin.run() }

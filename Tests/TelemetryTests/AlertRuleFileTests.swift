@@ -64,7 +64,7 @@ import TestSupport
             if t.hasPrefix("- record: ") { recorded.insert(String(t.dropFirst("- record: ".count))) }
             if t.hasPrefix("expr: ") { exprs.append(String(t.dropFirst("expr: ".count))) }
         }
-        let keywords: Set<String> = ["sum", "by", "rate", "increase", "and", "on", "histogram_quantile", "vector", "job", "instance", "le", "status", "state", "route"]
+        let keywords: Set<String> = ["sum", "max", "by", "rate", "increase", "and", "on", "histogram_quantile", "vector", "job", "instance", "le", "status", "state", "route"]
         let pattern = try Regex(#"[a-zA-Z_:][a-zA-Z0-9_:]*"#)
         for expr in exprs {
             // Drop label matchers' values and durations before looking at names.

@@ -49,14 +49,17 @@ extension RealProcessTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prom-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let config = try String(contentsOf: Self.root.appendingPathComponent("ops/prometheus/prometheus.yml"), encoding: .utf8)
-        #expect(config.contains("/etc/prometheus/rules/abm.rules.yml"))
-        let rules = Self.root.appendingPathComponent("alerts/abm.rules.yml").path
-        let copy = dir.appendingPathComponent("prometheus.yml").path
-        try config.replacingOccurrences(of: "/etc/prometheus/rules/abm.rules.yml", with: rules).write(toFile: copy, atomically: true, encoding: .utf8)
-        let (status, output) = try await offPool { try runProgram("/usr/bin/promtool", ["check", "config", copy]) }
-        #expect(status == 0, "\(output)")
-        #expect(output.contains("SUCCESS: 18 rules found"), "\(output)")
+        // The single-instance config and the one for several instances over a shared store.
+        for name in ["prometheus.yml", "prometheus-cluster.yml"] {
+            let config = try String(contentsOf: Self.root.appendingPathComponent("ops/prometheus/\(name)"), encoding: .utf8)
+            #expect(config.contains("/etc/prometheus/rules/abm.rules.yml"))
+            let rules = Self.root.appendingPathComponent("alerts/abm.rules.yml").path
+            let copy = dir.appendingPathComponent(name).path
+            try config.replacingOccurrences(of: "/etc/prometheus/rules/abm.rules.yml", with: rules).write(toFile: copy, atomically: true, encoding: .utf8)
+            let (status, output) = try await offPool { try runProgram("/usr/bin/promtool", ["check", "config", copy]) }
+            #expect(status == 0, "\(name): \(output)")
+            #expect(output.contains("SUCCESS: 22 rules found"), "\(name): \(output)")
+        }
     }
 
     @Test func abmRulesCheckAndTestAgreeWithPromtool() async throws {
@@ -64,7 +67,7 @@ extension RealProcessTests {
         let rules = Self.root.appendingPathComponent("alerts/abm.rules.yml").path
         let check = try await offPool { try runProgram(binary, ["rules", "check", rules]) }
         #expect(check.status == 0, "\(check.output)")
-        #expect(check.output.contains("SUCCESS: 18 rules found"))
+        #expect(check.output.contains("SUCCESS: 22 rules found"))
         let tests = try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("alerts/tests").path)
             .filter { $0.hasSuffix(".test.yml") }.sorted().map { Self.root.appendingPathComponent("alerts/tests/\($0)").path }
         let ours = try await offPool { try runProgram(binary, ["rules", "test"] + tests) }

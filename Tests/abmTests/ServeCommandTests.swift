@@ -292,7 +292,11 @@ extension RealProcessTests {
             }
         }
         #expect(named.count >= 15)
-        let missing = named.filter { !families.contains($0.key) }.map { "\($0.key) (in \($0.value))" }.sorted()
+        // The notification session exists only over PostgreSQL (scripts/cluster-tests.py checks these on
+        // the first scrape of a postgres-backed instance); an embedded store does not expose them at all.
+        let postgresOnly: Set = ["abm_job_notify_connected", "abm_job_notify_reconnects_total", "abm_job_notify_errors_total"]
+        #expect(postgresOnly.isSubset(of: named.keys) && postgresOnly.isDisjoint(with: families))
+        let missing = named.filter { !families.contains($0.key) && !postgresOnly.contains($0.key) }.map { "\($0.key) (in \($0.value))" }.sorted()
         #expect(missing.isEmpty, "not on the first scrape: \(missing)")
         #expect(try await server.terminate() == 0)
     }
