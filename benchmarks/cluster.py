@@ -55,6 +55,23 @@ def counts(c):
     return {r[0]: int(r[1]) for r in rows}
 
 
+def postgres_cpu():
+    """CPU seconds used so far by the processes of the postgres user (the server and its backends)."""
+    import pwd
+    uid = pwd.getpwnam("postgres").pw_uid
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.stat("/proc/" + pid).st_uid != uid:
+                continue
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError):
+            pass
+    return total
+
+
 def throughput(binary, instances):
     c = ct.Cluster(binary, BASE)
     try:
@@ -73,6 +90,7 @@ def throughput(binary, instances):
             """ % (JOBS, template, JOBS, template))
         c.psql("VACUUM ANALYZE jobs")
         done0 = counts(c).get("completed", 0)
+        pg0 = postgres_cpu()
         marks = {}
         t0 = time.time()
         for n in range(1, instances + 1):
@@ -87,6 +105,7 @@ def throughput(binary, instances):
                 break
             # Each poll is a psql process: rarely enough not to take the cores being measured.
             time.sleep(0.1)
+        pg_cpu = postgres_cpu() - pg0
         failed = counts(c).get("failed", 0)
         rate = 0.8 * JOBS / (marks[0.9] - marks[0.1])
         cpu = {}
@@ -95,7 +114,8 @@ def throughput(binary, instances):
                 fields = f.read().rsplit(")", 1)[1].split()
             cpu[n] = round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
         emit({"figure": "throughput", "instances": instances, "jobs": JOBS, "jobs_per_s": round(rate),
-              "all_done_s": round(marks[1.0] - t0, 2), "failed": failed, "workers_per_instance": WORKERS, "cpu_s_per_instance": cpu})
+              "all_done_s": round(marks[1.0] - t0, 2), "failed": failed, "workers_per_instance": WORKERS, "cpu_s_per_instance": cpu,
+              "postgres_cpu_s": round(pg_cpu, 2)})
     finally:
         c.close()
 

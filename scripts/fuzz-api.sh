@@ -49,7 +49,8 @@ if grep -aq '"status":5[0-9][0-9]' "$LOG"; then
 fi
 if [ $status -ne 0 ]; then
   echo "fuzz-api: schemathesis found failures (full report: $OUT/fuzz.txt)"
-  sed -n '/FAILURES/,/SUMMARY/p' "$OUT/fuzz.txt" | head -80
+  # Failures and runtime errors (network errors, timeouts, schema errors) each have their own section.
+  sed -n '/= \(FAILURES\|ERRORS\) =/,/= SUMMARY =/p' "$OUT/fuzz.txt" | head -120
   exit $status
 fi
 echo "fuzz-api: $(grep -a -c '"msg":"request completed"' "$LOG") requests, no 5xx, no crash, every response as documented"

@@ -10,26 +10,72 @@ enum Deadline {
     }
 
     @discardableResult
-    static func run<T: Sendable>(seconds: Double, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-        let once = Mutex<CheckedContinuation<T, any Error>?>(nil)
-        let work = Mutex<[Task<Void, Never>]>([])
+    static func run<T: Sendable>(
+        seconds: Double, timer: DeadlineTimer = .shared, _ operation: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let call = Call<T>()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-                once.withLock { $0 = continuation }
-                let finish: @Sendable (Result<T, any Error>) -> Void = { result in
-                    guard let c = once.withLock({ s -> CheckedContinuation<T, any Error>? in defer { s = nil }; return s }) else { return }
-                    c.resume(with: result)
-                    for t in work.withLock({ $0 }) { t.cancel() }
-                }
-                let body = Task { finish(await Result(catching: operation)) }
-                let timer = Task {
-                    try? await Task.sleep(for: .seconds(seconds))
-                    if !Task.isCancelled { finish(.failure(Exceeded(seconds: seconds))) }
-                }
-                work.withLock { $0 = [body, timer] }
+                call.begin(continuation)
+                // The deadline is registered before the work starts, so it is there whenever the work ends.
+                call.setTimer(timer.schedule(after: seconds) { call.finish(.failure(Exceeded(seconds: seconds)), timer: timer) }, timer: timer)
+                call.setBody(Task { call.finish(await Result(catching: operation), timer: timer) })
             }
         } onCancel: {
-            for t in work.withLock({ $0 }) { t.cancel() }
+            call.finish(.failure(CancellationError()), timer: timer)
+        }
+    }
+
+    /// One call's continuation, timer and work: whichever of the three ends first (the work, the deadline,
+    /// the caller's cancellation) resumes the caller, once, and stops the other two.
+    final class Call<T: Sendable>: Sendable {
+        private struct State: Sendable {
+            var continuation: CheckedContinuation<T, any Error>?
+            var outcome: Result<T, any Error>?
+            var timer: UInt64?
+            var body: Task<Void, Never>?
+            var done = false
+        }
+
+        private let state = Mutex(State())
+
+        func begin(_ continuation: CheckedContinuation<T, any Error>) {
+            let early = state.withLock { s -> Result<T, any Error>? in
+                if s.done { return s.outcome }
+                s.continuation = continuation
+                return nil
+            }
+            if let early { continuation.resume(with: early) }
+        }
+
+        func setTimer(_ id: UInt64, timer: DeadlineTimer) {
+            let done = state.withLock { s -> Bool in
+                if !s.done { s.timer = id }
+                return s.done
+            }
+            if done { timer.cancel(id) }
+        }
+
+        func setBody(_ task: Task<Void, Never>) {
+            let done = state.withLock { s -> Bool in
+                if !s.done { s.body = task }
+                return s.done
+            }
+            if done { task.cancel() }
+        }
+
+        func finish(_ outcome: Result<T, any Error>, timer: DeadlineTimer) {
+            let (k, id, body) = state.withLock { s -> (CheckedContinuation<T, any Error>?, UInt64?, Task<Void, Never>?) in
+                guard !s.done else { return (nil, nil, nil) }
+                s.done = true
+                // Cancelled before the continuation existed: `begin` resumes with this.
+                if s.continuation == nil { s.outcome = outcome }
+                defer { s.continuation = nil; s.timer = nil; s.body = nil }
+                return (s.continuation, s.timer, s.body)
+            }
+            if let id { timer.cancel(id) }
+            body?.cancel()
+            k?.resume(with: outcome)
         }
     }
 }
