@@ -246,6 +246,33 @@ def owner(cluster, job_id):
     return rows[0][0] if rows and rows[0][0] else None
 
 
+def read_stream(port, job_id, last_event_id=None, stop_after=None):
+    """The (id, data) events of a job's progress stream, up to its done event or `stop_after` events."""
+    headers = {} if last_event_id is None else {"Last-Event-ID": str(last_event_id)}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", "/api/v2/abm/jobs/%s/stream" % job_id, headers=headers)
+        r = conn.getresponse()
+        if r.status != 200:
+            raise Failure("stream on %d: %d" % (port, r.status))
+        events, current = [], None
+        while stop_after is None or len(events) < stop_after:
+            line = r.readline()
+            if not line:
+                break
+            line = line.decode().strip()
+            if line.startswith("id: "):
+                current = int(line[4:])
+            elif line.startswith("data: ") and current is not None:
+                events.append((current, json.loads(line[6:])))
+                current = None
+                if events[-1][1].get("type") == "done":
+                    break
+        return events
+    finally:
+        conn.close()
+
+
 def first_scrape_names_everything(port):
     """Every metric an alert rule, a runbook or the dashboard names is on the first scrape of a ready
     postgres-backed instance (ServeCommandTests checks the same for the embedded store)."""
@@ -276,28 +303,23 @@ def case_spread(c):
     a, b, cc = c.port(1), c.port(2), c.port(3)
     first_scrape_names_everything(a)
     job = submit(a, body(seed=7, horizon=120, agents=1000))
-    # The stream is opened on the third instance while the job is queued or running elsewhere.
-    events = []
-    conn = http.client.HTTPConnection("127.0.0.1", cc, timeout=60)
-    conn.request("GET", "/api/v2/abm/jobs/%s/stream" % job)
-    r = conn.getresponse()
-    if r.status != 200:
-        raise Failure("stream on instance 3: %d" % r.status)
-    while True:
-        line = r.readline()
-        if not line:
-            break
-        line = line.decode().strip()
-        if line.startswith("data: "):
-            events.append(json.loads(line[6:]))
-            if events[-1].get("status") in ("completed", "failed", "cancelled"):
-                break
-    conn.close()
-    if not events or events[-1].get("status") != "completed":
-        raise Failure("the stream on instance 3 ended with %s" % (events[-1:] or "nothing"))
-    months = [e.get("current_month") for e in events if e.get("status") == "running" and "current_month" in e]
-    ok("a stream on instance 3 followed a job submitted on instance 1 to completed (%d events, %d with progress)"
-       % (len(events), len(months)))
+    # The stream is opened on the third instance while the job is queued or running elsewhere; after a few
+    # progress events the client goes away and resumes on the second instance with Last-Event-ID.
+    first = read_stream(cc, job, stop_after=3)
+    if len(first) < 3:
+        raise Failure("the stream on instance 3 ended early: %s" % first)
+    last_id = first[-1][0]
+    second = read_stream(b, job, last_event_id=last_id)
+    events = [e for _, e in first + second]
+    if not second or second[-1][1].get("type") != "done" or second[-1][1].get("status") != "completed":
+        raise Failure("the resumed stream on instance 2 ended with %s" % (second[-1:] or "nothing"))
+    ids = [i for i, _ in second]
+    if ids != list(range(last_id + 1, last_id + 1 + len(ids))):
+        raise Failure("the resumed stream skipped or repeated events: after id %d it sent %s" % (last_id, ids[:20]))
+    months = [e.get("current_month") for e in events if e.get("type") == "progress" and "current_month" in e]
+    ok("a stream on instance 3 followed a job submitted on instance 1; resumed on instance 2 with Last-Event-ID %d, "
+       "it sent ids %d..%d with none skipped or repeated, to done (%d events, %d with progress)"
+       % (last_id, ids[0], ids[-1], len(events), len(months)))
     if job_status(b, job) != "completed":
         raise Failure("instance 2 does not see the job completed")
     stored = json.loads(request(b, "GET", "/api/v2/abm/jobs/%s/results" % job)[1])
@@ -354,9 +376,13 @@ def case_kill9(c):
         s, fresh = request(survivor, "POST", "/api/v2/abm/simulate-sync", body(seed=seed, horizon=240, agents=1000, buckets=200))
         if s != 200 or without_timing(stored) != without_timing(json.loads(fresh)):
             raise Failure("job %s differs from a sync run" % job)
+    # Committed once: one stored result per job (a second completion would have left a second one).
+    committed = int(c.psql("SELECT count(*) FROM results WHERE staged_lease IS NULL")[0][0])
+    if committed != len(jobs):
+        raise Failure("%d results committed for %d jobs" % (committed, len(jobs)))
     rescues = c.psql("SELECT rescues FROM jobs WHERE id = '%s'" % victim_job)[0][0]
     ok("all 6 jobs completed (the interrupted one rescued %s time(s), taken over %.1f s after the kill, lease %d s), "
-       "each identical to a sync run; %.1f s in all" % (rescues, taken, lease, time.time() - t_kill))
+       "each identical to a sync run and committed once; %.1f s in all" % (rescues, taken, lease, time.time() - t_kill))
 
 
 def case_sigstop(c):
