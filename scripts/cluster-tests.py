@@ -57,12 +57,16 @@ class Cluster:
         os.makedirs(pg)
         shutil.chown(pg, "postgres", "postgres")
         self.pg_data = pg + "/data"
-        run(["runuser", "-u", "postgres", "--", PG_BIN + "/initdb", "-D", self.pg_data, "-U", "abm", "--auth=trust", "-E", "UTF8"])
+        # The postgres user may not be able to enter the caller's working directory: run from its own folder.
+        run(["runuser", "-u", "postgres", "--", PG_BIN + "/initdb", "-D", self.pg_data, "-U", "abm", "--auth=trust", "-E", "UTF8"], cwd=pg)
         log = open(os.path.join(self.work, "postgres.log"), "w")
+        # CLUSTER_PG_OPTIONS: more server settings, "name=value" separated by spaces (for example
+        # "shared_preload_libraries=pg_stat_statements" to see where the server's time goes).
+        extra = [a for o in os.environ.get("CLUSTER_PG_OPTIONS", "").split() for a in ("-c", o)]
         p = subprocess.Popen(
             ["runuser", "-u", "postgres", "--", PG_BIN + "/postgres", "-D", self.pg_data, "-p", str(self.base),
              "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + pg, "-c", "max_connections=200",
-             "-c", "fsync=off"], stdout=log, stderr=log)
+             "-c", "fsync=off"] + extra, stdout=log, stderr=log, cwd=pg)
         self.others.append(p)
         wait_for(lambda: subprocess.run([PG_BIN + "/pg_isready", "-q", "-U", "abm", "-h", "127.0.0.1", "-p", str(self.base)]).returncode == 0,
                  30, "PostgreSQL accepts connections")
@@ -217,8 +221,8 @@ def without_timing(result):
 
 
 # --- helpers ------------------------------------------------------------------------------------------
-def run(argv):
-    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def run(argv, cwd=None):
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd)
     if r.returncode != 0:
         raise Failure("%s failed: %s" % (" ".join(argv[:3]), r.stdout[-2000:]))
     return r.stdout

@@ -165,18 +165,15 @@ extension PostgresJobStore {
     /// statement (it is its own transaction) that claims the row and returns it with its request.
     public func claim(owner: String, leaseSeconds: Double, now: Date) async throws -> ClaimedJob? {
         let token = UUID().uuidString
+        var binds = PostgresBindings()
+        let t = now.timeIntervalSince1970
+        binds.append(t)
+        binds.append(token)
+        binds.append(owner)
+        binds.append(t + leaseSeconds)
+        let statement = PostgresStatement<ClaimSQL>(binds)
         return try await access { [self] in
-            let t = now.timeIntervalSince1970
-            let rows = try await client.query(
-                """
-                WITH c AS (
-                    UPDATE jobs SET status = 'running', started_at = \(t), attempts = attempts + 1, current_month = 0,
-                        lease_token = \(token), lease_owner = \(owner), lease_expires_at = \(t + leaseSeconds), cancel_requested = false
-                    WHERE seq = (SELECT seq FROM jobs WHERE status = 'pending' ORDER BY seq FOR UPDATE SKIP LOCKED LIMIT 1)
-                    RETURNING *)
-                SELECT \(unescaped: Self.columns), q.body FROM c j LEFT JOIN results r ON r.id = j.result_id JOIN job_requests q ON q.job_id = j.id
-                """, logger: logger)
-            for try await row in rows {
+            for try await row in try await client.execute(statement, logger: logger) {
                 let job = try Self.record(row)
                 let body = try row.makeRandomAccess()[17].decode(ByteBuffer.self)
                 return ClaimedJob(job: job, request: Array(buffer: body), lease: Lease(jobID: job.id, token: token, owner: owner))
@@ -185,17 +182,41 @@ extension PostgresJobStore {
         }
     }
 
+    /// $1 the time, $2 the new lease token, $3 the owner, $4 the lease's expiry.
+    enum ClaimSQL: PostgresStatementText {
+        static let name = "abm_claim"
+        static let sql = """
+            WITH c AS (
+                UPDATE jobs SET status = 'running', started_at = $1, attempts = attempts + 1, current_month = 0,
+                    lease_token = $2, lease_owner = $3, lease_expires_at = $4, cancel_requested = false
+                WHERE seq = (SELECT seq FROM jobs WHERE status = 'pending' ORDER BY seq FOR UPDATE SKIP LOCKED LIMIT 1)
+                RETURNING *)
+            SELECT \(columns), q.body FROM c j LEFT JOIN results r ON r.id = j.result_id JOIN job_requests q ON q.job_id = j.id
+            """
+    }
+
     public func renew(_ lease: Lease, currentMonth: Int, leaseSeconds: Double, now: Date) async throws -> LeaseState? {
-        try await access { [self] in
-            let expires = now.timeIntervalSince1970 + leaseSeconds
-            for try await cancel in try await client.query(
-                """
-                UPDATE jobs SET lease_expires_at = \(expires), current_month = \(currentMonth)
-                WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND status = 'running' RETURNING cancel_requested
-                """, logger: logger
-            ).decode(Bool.self) { return LeaseState(cancelRequested: cancel) }
+        var binds = PostgresBindings()
+        binds.append(now.timeIntervalSince1970 + leaseSeconds)
+        binds.append(currentMonth)
+        binds.append(lease.jobID)
+        binds.append(lease.token)
+        let statement = PostgresStatement<RenewSQL>(binds)
+        return try await access { [self] in
+            for try await row in try await client.execute(statement, logger: logger) {
+                return LeaseState(cancelRequested: try row.decode(Bool.self))
+            }
             return nil
         }
+    }
+
+    /// $1 the new expiry, $2 the month reached, $3 the job, $4 the lease token.
+    enum RenewSQL: PostgresStatementText {
+        static let name = "abm_renew"
+        static let sql = """
+            UPDATE jobs SET lease_expires_at = $1, current_month = $2
+            WHERE id = $3 AND lease_token = $4 AND status = 'running' RETURNING cancel_requested
+            """
     }
 
     // The fence of every write about a run is a condition inside the write's own statement
@@ -271,7 +292,6 @@ extension PostgresJobStore {
         let t = now.timeIntervalSince1970
         let cache = cacheKey != nil && cacheMaxEntries > 0
         var binds = PostgresBindings()
-        // $1..$7: the job, the lease, the time, the result's size and chunk count, the cache key and switch.
         binds.append(lease.jobID)
         binds.append(lease.token)
         binds.append(t)
@@ -279,42 +299,44 @@ extension PostgresJobStore {
         binds.append(Int64(lastChunks.count))
         binds.append(cacheKey ?? "")
         binds.append(cache)
-        var values: [String] = []
-        for (i, chunk) in lastChunks.enumerated() {
-            binds.append(Int64(i))
-            binds.append(ByteBuffer(bytes: chunk))
-            values.append("($\(8 + 2 * i)::bigint, $\(9 + 2 * i)::bytea)")
-        }
-        let query = PostgresQuery(
-            unsafeSQL: """
-                WITH r AS (
-                    INSERT INTO results (size, chunks, created_at, staged_lease)
-                    SELECT $4, $5, $3, NULL
-                    WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'running')
-                    RETURNING id),
-                c AS (
-                    INSERT INTO result_chunks (result_id, idx, data)
-                    SELECT r.id, v.idx, v.data FROM r, (VALUES \(values.joined(separator: ", "))) AS v (idx, data)
-                    RETURNING idx),
-                done AS (
-                    UPDATE jobs SET status = 'completed', completed_at = $3, current_month = total_months, error = NULL,
-                        result_id = r.id, lease_token = NULL, lease_expires_at = NULL
-                    FROM r WHERE jobs.id = $1 AND jobs.lease_token = $2 AND jobs.status = 'running'
-                    RETURNING jobs.seed, jobs.total_months, r.id AS result_id),
-                cached AS (
-                    INSERT INTO cache_entries (key, result_id, seed, total_months, stored_at, last_used)
-                    SELECT $6, result_id, seed, total_months, $3, $3 FROM done WHERE $7
-                    ON CONFLICT (key) DO UPDATE SET result_id = excluded.result_id, stored_at = excluded.stored_at,
-                        last_used = excluded.last_used
-                    RETURNING key)
-                SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM c), (SELECT count(*) FROM cached)
-                """, binds: binds)
+        binds.append(lastChunks.indices.map { Int64($0) })
+        binds.append(lastChunks.map { ByteBuffer(bytes: $0) })
+        let statement = PostgresStatement<CompleteSQL>(binds)
         let done = try await access { [self] in
-            for try await (n, _, _) in try await client.query(query, logger: logger).decode((Int64, Int64, Int64).self) { return n == 1 }
+            for try await row in try await client.execute(statement, logger: logger) { return try row.decode((Int64, Int64, Int64).self).0 == 1 }
             return false
         }
         if done && cache { try await evictCache(beyond: cacheMaxEntries) }
         return done
+    }
+
+    /// $1 the job, $2 the lease token, $3 the time, $4 the result's size, $5 its chunk count, $6 the cache key,
+    /// $7 whether to cache it, $8 the chunks' indexes, $9 the chunks.
+    enum CompleteSQL: PostgresStatementText {
+        static let name = "abm_complete"
+        static let sql = """
+            WITH r AS (
+                INSERT INTO results (size, chunks, created_at, staged_lease)
+                SELECT $4, $5, $3, NULL
+                WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'running')
+                RETURNING id),
+            c AS (
+                INSERT INTO result_chunks (result_id, idx, data)
+                SELECT r.id, v.idx, v.data FROM r, unnest($8::bigint[], $9::bytea[]) AS v (idx, data)
+                RETURNING idx),
+            done AS (
+                UPDATE jobs SET status = 'completed', completed_at = $3, current_month = total_months, error = NULL,
+                    result_id = r.id, lease_token = NULL, lease_expires_at = NULL
+                FROM r WHERE jobs.id = $1 AND jobs.lease_token = $2 AND jobs.status = 'running'
+                RETURNING jobs.seed, jobs.total_months, r.id AS result_id),
+            cached AS (
+                INSERT INTO cache_entries (key, result_id, seed, total_months, stored_at, last_used)
+                SELECT $6, result_id, seed, total_months, $3, $3 FROM done WHERE $7
+                ON CONFLICT (key) DO UPDATE SET result_id = excluded.result_id, stored_at = excluded.stored_at,
+                    last_used = excluded.last_used
+                RETURNING key)
+            SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM c), (SELECT count(*) FROM cached)
+            """
     }
 
     func evictCache(beyond max: Int) async throws {

@@ -23,10 +23,17 @@ public final class SQLiteJobStore: JobStore {
 
     private let directory: String
 
-    /// The pool, opened and migrated on first use.
+    /// Held while the file is opened and migrated, so two first calls open it once; `opened` itself is only
+    /// ever held for a moment, so a call on the fast path never waits behind an opening.
+    private let opening = Mutex<Void>(())
+
+    /// The pool, opened and migrated on first use. Opening blocks (file system calls, fsyncs of the
+    /// migrations, up to the 2 s busy timeout when another process holds the lock): `access` calls it on a
+    /// dispatch thread, never on the Swift concurrency pool that serves requests.
     func pool() throws -> DatabasePool {
-        try opened.withLock { current in
-            if let current { return current }
+        if let current = opened.withLock({ $0 }) { return current }
+        return try opening.withLock { _ in
+            if let current = opened.withLock({ $0 }) { return current }
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 var config = Configuration()
@@ -37,13 +44,21 @@ public final class SQLiteJobStore: JobStore {
                 }
                 let pool = try DatabasePool(path: path, configuration: config)
                 try SQLiteSchema.migrator.migrate(pool)
-                current = pool
+                opened.withLock { $0 = pool }
                 return pool
             } catch let e as DatabaseError {
                 throw JobStoreError.unavailable(Self.describe(e))
             } catch {
                 throw JobStoreError.unavailable("cannot open the job database: \(error.localizedDescription)")
             }
+        }
+    }
+
+    /// The open pool, or the pool opened on a dispatch thread.
+    private func openPool() async throws -> DatabasePool {
+        if let current = opened.withLock({ $0 }) { return current }
+        return try await withCheckedThrowingContinuation { k in
+            DispatchQueue.global().async { k.resume(with: Result { try self.pool() }) }
         }
     }
 
@@ -62,7 +77,7 @@ public final class SQLiteJobStore: JobStore {
 
     /// Runs `operation` on the pool, opening it if needed; SQLite errors become `JobStoreError.unavailable`.
     private func access<T: Sendable>(_ operation: (DatabasePool) async throws -> T) async throws -> T {
-        let pool = try pool()
+        let pool = try await openPool()
         do {
             return try await operation(pool)
         } catch let e as DatabaseError {
@@ -81,7 +96,7 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func migrate() async throws {
-        _ = try pool()
+        _ = try await openPool()
     }
 
     /// Writes inside a transaction it rolls back: a read-only file or file system fails here ("attempt to

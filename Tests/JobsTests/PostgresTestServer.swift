@@ -28,11 +28,14 @@ enum PostgresTestServer {
         _ = try runProgram("/bin/chown", ["postgres:postgres", dir])
         let data = dir + "/data"
         let (initStatus, initOut) = try runProgram(
-            "/usr/sbin/runuser", ["-u", "postgres", "--", bin + "/initdb", "-D", data, "-U", "abm", "--auth=trust", "-E", "UTF8"])
+            "/usr/sbin/runuser", ["-u", "postgres", "--", bin + "/initdb", "-D", data, "-U", "abm", "--auth=trust", "-E", "UTF8"],
+            in: URL(fileURLWithPath: dir))
         guard initStatus == 0 else { throw TestServerError("initdb failed: \(initOut)") }
         let port = 20000 + Int(getpid() % 10000)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+        // The postgres user may not be able to enter this process's working directory.
+        process.currentDirectoryURL = URL(fileURLWithPath: dir)
         process.arguments = [
             "-u", "postgres", "--", bin + "/postgres", "-D", data, "-p", "\(port)", "-c", "listen_addresses=127.0.0.1",
             "-c", "unix_socket_directories=\(dir)", "-c", "fsync=off", "-c", "max_connections=200",
