@@ -84,19 +84,6 @@ import Testing
         try await store.checkWritable()
     }
 
-    /// A one-character data directory name (Foundation's path APIs trap on some of these on Linux).
-    @Test func aOneCharacterDirectoryWorks() async throws {
-        let dir = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let cwd = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(dir)
-        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
-        let store = SQLiteJobStore(directory: "x")
-        try await store.migrate()
-        try await store.checkWritable()
-        #expect(FileManager.default.fileExists(atPath: dir + "/x/jobs.sqlite3"))
-    }
-
     /// A cache hit writes one job row and no result bytes: the result is stored once.
     @Test func aCacheHitAddsNoResultBytes() async throws {
         let dir = temporaryDirectory()

@@ -17,13 +17,15 @@ extension RealProcessTests {
         let dataDir: String
 
         /// Starts the server and waits (off the concurrency pool) until it reports its port.
-        static func start(dataDir: String, env: [String: String] = [:]) async throws -> Server {
-            try await offPool { try Server(dataDir: dataDir, env: env) }
+        /// `directory`: the server's working directory (this process's when nil).
+        static func start(dataDir: String, env: [String: String] = [:], directory: String? = nil) async throws -> Server {
+            try await offPool { try Server(dataDir: dataDir, env: env, directory: directory) }
         }
 
-        private init(dataDir: String, env: [String: String] = [:]) throws {
+        private init(dataDir: String, env: [String: String] = [:], directory: String?) throws {
             self.dataDir = dataDir
             process.executableURL = SimulateCommandTests.binary
+            if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
             process.arguments = ["serve", "--port", "0", "--data-dir", dataDir, "--log-level", "info"]
             var environment = ProcessInfo.processInfo.environment
             for (k, v) in env { environment[k] = v }
@@ -84,6 +86,20 @@ extension RealProcessTests {
 
     static func body(seed: Int, horizon: Int = 60, agents: Int = 1000) -> String {
         #"{"token": {"name": "S", "total_supply": 1000000000, "start_date": "2026-01-01", "horizon_months": \#(horizon)}, "buckets": [{"bucket": "Team", "allocation": 50, "tge_unlock_pct": 0, "cliff_months": 6, "vesting_months": 24}, {"bucket": "Community", "allocation": 50, "tge_unlock_pct": 10, "cliff_months": 0, "vesting_months": 36}], "abm": {"agents_per_cohort": \#(agents), "seed": \#(seed)}}"#
+    }
+
+    /// A one-character data directory name, relative to the working directory (Foundation's path APIs trap
+    /// on some of these on Linux). The server runs in a folder of its own: changing this test process's
+    /// working directory would move every other test's child processes with it.
+    @Test func aOneCharacterDataDirectoryWorks() async throws {
+        let dir = NSTemporaryDirectory() + "abm-serve-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = try await Server.start(dataDir: "x", directory: dir)
+        let (status, json) = try await server.request("POST", "/api/v2/abm/simulate", body: Self.body(seed: 1, horizon: 12))
+        #expect(status == 200 && json["job_id"] is String)
+        #expect(try await server.terminate() == 0)
+        #expect(FileManager.default.fileExists(atPath: dir + "/x/jobs.sqlite3"))
     }
 
     @Test func servesAndSurvivesKill9() async throws {
