@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Simulation
 
 /// Running: claim with a lease, run on a worker thread, renew the lease while running, and end the run
@@ -26,9 +27,16 @@ extension JobQueue {
 
     typealias Outcome = Result<(upload: ResultUpload, lastChunks: [[UInt8]], agentMonths: Int), any Error>
 
+    /// Runs a claimed job, then each job its completion claimed for the same slot.
     func execute(_ claimed: ClaimedJob) async {
+        var current: ClaimedJob? = claimed
+        while let job = current { current = await runOnce(job) }
+    }
+
+    /// One run; returns the next job when its completion also claimed one (see `handOver`).
+    func runOnce(_ claimed: ClaimedJob) async -> ClaimedJob? {
         let id = claimed.job.id
-        guard let flag = running[id] else { return }
+        guard let flag = running[id] else { return nil }
         hub.publish(snapshot(of: claimed.job))
         let clock = ContinuousClock()
         let began = clock.now
@@ -50,7 +58,7 @@ extension JobQueue {
             }
             return result
         }
-        await finish(claimed, outcome: outcome, flag: flag, seconds: (clock.now - began).seconds)
+        return await finish(claimed, outcome: outcome, flag: flag, seconds: (clock.now - began).seconds)
     }
 
     /// Runs the simulation on a worker thread; progress goes to the hub, and the cancel flag is polled
@@ -168,8 +176,9 @@ extension JobQueue {
         }
     }
 
-    func finish(_ claimed: ClaimedJob, outcome: Outcome, flag: CancelFlag, seconds: Double) async {
+    func finish(_ claimed: ClaimedJob, outcome: Outcome, flag: CancelFlag, seconds: Double) async -> ClaimedJob? {
         let id = claimed.job.id
+        var next: ClaimedJob?
         let lease = claimed.lease
         var job = claimed.job
         let cancelled = flag.cancelled.load(ordering: .relaxed)
@@ -178,22 +187,34 @@ extension JobQueue {
         if flag.leaseLost.load(ordering: .relaxed) {
             // Someone else owns the job now: whatever this run produced is discarded.
             ended(id)
-            return
+            return nil
         }
         switch outcome {
         case .success(let (upload, lastChunks, agentMonths)):
             metrics.simulation(engine: job.kind.rawValue, agentMonths: agentMonths, seconds: seconds)
             let max = configuration.cacheMaxEntries
             let key = job.cacheKey
+            // While this instance takes work, the completion also claims the slot's next job.
+            let claimFor: String? = draining ? nil : owner
+            let leaseSeconds = configuration.leaseSeconds
+            let claimed = Mutex<ClaimedJob?>(nil)
             switch await persist(id, "complete", { [store, now] in
-                try await store.complete(lease, upload: upload, lastChunks: lastChunks, cacheKey: key, cacheMaxEntries: max, now: now())
+                guard let claimFor else {
+                    return try await store.complete(lease, upload: upload, lastChunks: lastChunks, cacheKey: key, cacheMaxEntries: max, now: now())
+                }
+                let (done, following) = try await store.complete(
+                    lease, upload: upload, lastChunks: lastChunks, cacheKey: key, cacheMaxEntries: max, now: now(),
+                    thenClaimFor: claimFor, leaseSeconds: leaseSeconds)
+                claimed.withLock { $0 = following }
+                return done
             }) {
             case .written:
                 job.status = .completed
                 job.currentMonth = job.totalMonths
+                next = claimed.withLock { $0 }
             case .fenced:
                 ended(id)
-                return
+                return nil
             case .failed:
                 job = await failed(job, lease, error: "the result could not be stored (job store error); submit the job again", month: month, type: "StoreError")
             }
@@ -222,7 +243,21 @@ extension JobQueue {
             metrics.finished(job.kind, status: job.status, seconds: job.status == .completed ? seconds : nil)
         }
         hub.publish(snapshot(of: job))
+        if let next { return handOver(from: id, to: next) }
         ended(id)
+        return nil
+    }
+
+    /// The slot of the run that ended goes to the job its completion claimed, with no await between, so
+    /// `running` never exceeds the bound (the dispatcher counts the slot as taken throughout). A drain that
+    /// began meanwhile interrupts the new run at once, and it is handed back like any running job.
+    func handOver(from id: String, to next: ClaimedJob) -> ClaimedJob {
+        running[id] = nil
+        hub.forget(id)
+        let flag = CancelFlag()
+        if draining { flag.interrupted.store(true, ordering: .relaxed) }
+        running[next.job.id] = flag
+        return next
     }
 
     /// Records a failed run (fenced) and, once recorded, its error event.

@@ -339,6 +339,85 @@ extension PostgresJobStore {
             """
     }
 
+    /// The completion of `CompleteSQL` and the claim of `ClaimSQL` in one statement (one round trip and one
+    /// commit per job while work is queued): the claim happens only if the completion was written.
+    public func complete(
+        _ lease: Lease, upload: ResultUpload, lastChunks: [[UInt8]], cacheKey: String?, cacheMaxEntries: Int, now: Date,
+        thenClaimFor owner: String, leaseSeconds: Double
+    ) async throws -> (completed: Bool, next: ClaimedJob?) {
+        guard upload.id == 0, !lastChunks.isEmpty else {
+            let done = try await complete(lease, upload: upload, lastChunks: lastChunks, cacheKey: cacheKey, cacheMaxEntries: cacheMaxEntries, now: now)
+            return (done, nil)
+        }
+        let t = now.timeIntervalSince1970
+        let cache = cacheKey != nil && cacheMaxEntries > 0
+        let token = UUID().uuidString
+        var binds = PostgresBindings()
+        binds.append(lease.jobID)
+        binds.append(lease.token)
+        binds.append(t)
+        binds.append(Int64(lastChunks.reduce(0) { $0 + $1.count }))
+        binds.append(Int64(lastChunks.count))
+        binds.append(cacheKey ?? "")
+        binds.append(cache)
+        binds.append(lastChunks.indices.map { Int64($0) })
+        binds.append(lastChunks.map { ByteBuffer(bytes: $0) })
+        binds.append(token)
+        binds.append(owner)
+        binds.append(t + leaseSeconds)
+        let statement = PostgresStatement<CompleteAndClaimSQL>(binds)
+        let (done, next) = try await access { [self] () async throws -> (Bool, ClaimedJob?) in
+            for try await row in try await client.execute(statement, logger: logger) {
+                let columns = row.makeRandomAccess()
+                let done = try columns[18].decode(Int64.self) == 1
+                guard done, try columns[1].decode(String?.self) != nil else { return (done, nil) }
+                let job = try Self.record(row)
+                let body = try columns[17].decode(ByteBuffer.self)
+                return (done, ClaimedJob(job: job, request: Array(buffer: body), lease: Lease(jobID: job.id, token: token, owner: owner)))
+            }
+            return (false, nil)
+        }
+        if done && cache { try await evictCache(beyond: cacheMaxEntries) }
+        return (done, next)
+    }
+
+    /// $1..$9 as in `CompleteSQL`; $10 the next job's lease token, $11 the owner, $12 the lease's expiry.
+    /// Always one row: the completion count last, the claimed job's columns (NULL when none) first.
+    enum CompleteAndClaimSQL: PostgresStatementText {
+        static let name = "abm_complete_and_claim"
+        static let sql = """
+            WITH r AS (
+                INSERT INTO results (size, chunks, created_at, staged_lease)
+                SELECT $4, $5, $3, NULL
+                WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'running')
+                RETURNING id),
+            c AS (
+                INSERT INTO result_chunks (result_id, idx, data)
+                SELECT r.id, v.idx, v.data FROM r, unnest($8::bigint[], $9::bytea[]) AS v (idx, data)
+                RETURNING idx),
+            done AS (
+                UPDATE jobs SET status = 'completed', completed_at = $3, current_month = total_months, error = NULL,
+                    result_id = r.id, lease_token = NULL, lease_expires_at = NULL
+                FROM r WHERE jobs.id = $1 AND jobs.lease_token = $2 AND jobs.status = 'running'
+                RETURNING jobs.seed, jobs.total_months, r.id AS result_id),
+            cached AS (
+                INSERT INTO cache_entries (key, result_id, seed, total_months, stored_at, last_used)
+                SELECT $6, result_id, seed, total_months, $3, $3 FROM done WHERE $7
+                ON CONFLICT (key) DO UPDATE SET result_id = excluded.result_id, stored_at = excluded.stored_at,
+                    last_used = excluded.last_used
+                RETURNING key),
+            nxt AS (
+                UPDATE jobs SET status = 'running', started_at = $3, attempts = attempts + 1, current_month = 0,
+                    lease_token = $10, lease_owner = $11, lease_expires_at = $12, cancel_requested = false
+                WHERE EXISTS (SELECT 1 FROM done)
+                  AND seq = (SELECT seq FROM jobs WHERE status = 'pending' ORDER BY seq FOR UPDATE SKIP LOCKED LIMIT 1)
+                RETURNING *)
+            SELECT \(columns), q.body, d.n + 0 * (SELECT count(*) FROM c) + 0 * (SELECT count(*) FROM cached)
+            FROM (SELECT count(*) AS n FROM done) d
+            LEFT JOIN (nxt j LEFT JOIN results r ON r.id = j.result_id JOIN job_requests q ON q.job_id = j.id) ON true
+            """
+    }
+
     func evictCache(beyond max: Int) async throws {
         _ = try await access { [self] in
             try await client.query(

@@ -203,6 +203,39 @@ import Testing
         }
     }
 
+    /// A completion that also claims: the next job is claimed only once the completion is written (a fenced
+    /// completion claims nothing), at most one, and what it returns is a real claim (its lease renews, its
+    /// request is the submitted one). Stores that leave claiming to the dispatcher return none.
+    @Test(arguments: kinds) func aCompletionClaimsTheNextJobOnlyOnceWritten(kind: String) async throws {
+        try await withStore(kind) { store, _ in
+            for id in ["a", "b", "c"] { _ = try await admit(store, Self.submission(id)) }
+            let first = try #require(try await store.claim(owner: "w1", leaseSeconds: 30, now: Self.t0))
+            // A stale lease: nothing completes and nothing is claimed.
+            let stale = Lease(jobID: first.lease.jobID, token: "stale", owner: "w1")
+            let refused = try await store.complete(
+                stale, upload: try #require(try await store.beginResult(first.lease, now: Self.t0)), lastChunks: [[1]], cacheKey: nil,
+                cacheMaxEntries: 10, now: Self.t0, thenClaimFor: "w1", leaseSeconds: 30)
+            #expect(refused.completed == false && refused.next == nil)
+            #expect(try await store.job("b")?.status == .pending)
+            let upload = try #require(try await store.beginResult(first.lease, now: Self.t0))
+            let (completed, next) = try await store.complete(
+                first.lease, upload: upload, lastChunks: [[7]], cacheKey: nil, cacheMaxEntries: 10, now: Self.t0,
+                thenClaimFor: "w1", leaseSeconds: 30)
+            #expect(completed)
+            #expect(try await body(store, first.job.id) == [7])
+            if kind == "postgres" {
+                let claimed = try #require(next)
+                #expect(claimed.job.id == "b" && claimed.job.status == .running && claimed.job.attempts == 1)
+                #expect(claimed.request == Array(Self.submission("b").request))
+                #expect(try await store.renew(claimed.lease, currentMonth: 1, leaseSeconds: 30, now: Self.t0) == LeaseState(cancelRequested: false))
+                #expect(try await store.claim(owner: "w2", leaseSeconds: 30, now: Self.t0)?.job.id == "c")
+            } else {
+                #expect(next == nil)
+                #expect(try await store.claim(owner: "w2", leaseSeconds: 30, now: Self.t0)?.job.id == "b")
+            }
+        }
+    }
+
     @Test(arguments: kinds) func cancelStopsPendingAtOnceAndAsksRunningToStop(kind: String) async throws {
         try await withStore(kind) { store, _ in
             _ = try await admit(store, Self.submission("run"))
