@@ -5,6 +5,7 @@
 #   benchmarks/cluster.sh                  # 20,000 jobs per throughput run, 300 pickups
 #   benchmarks/cluster.sh --short          # 3,000 and 50
 #   ONLY=throughput JOBS=50000 benchmarks/cluster.sh
+#   CLUSTER_PG_OPTIONS="fsync=on synchronous_commit=on" ONLY=throughput benchmarks/cluster.sh   # durable commits
 # Figures: one JSON line each on stdout and in benchmarks/out/cluster.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
