@@ -289,19 +289,9 @@ extension PostgresJobStore {
             guard let full = try await appendResult(upload, chunks: lastChunks) else { return false }
             return try await complete(lease, upload: full, cacheKey: cacheKey, cacheMaxEntries: cacheMaxEntries, now: now)
         }
-        let t = now.timeIntervalSince1970
         let cache = cacheKey != nil && cacheMaxEntries > 0
-        var binds = PostgresBindings()
-        binds.append(lease.jobID)
-        binds.append(lease.token)
-        binds.append(t)
-        binds.append(Int64(lastChunks.reduce(0) { $0 + $1.count }))
-        binds.append(Int64(lastChunks.count))
-        binds.append(cacheKey ?? "")
-        binds.append(cache)
-        binds.append(lastChunks.indices.map { Int64($0) })
-        binds.append(lastChunks.map { ByteBuffer(bytes: $0) })
-        let statement = PostgresStatement<CompleteSQL>(binds)
+        let statement = PostgresStatement<CompleteSQL>(
+            Self.completionBindings(lease, lastChunks: lastChunks, cacheKey: cacheKey, cache: cache, now: now))
         let done = try await access { [self] in
             for try await row in try await client.execute(statement, logger: logger) { return try row.decode((Int64, Int64, Int64).self).0 == 1 }
             return false
@@ -312,29 +302,49 @@ extension PostgresJobStore {
 
     /// $1 the job, $2 the lease token, $3 the time, $4 the result's size, $5 its chunk count, $6 the cache key,
     /// $7 whether to cache it, $8 the chunks' indexes, $9 the chunks.
+    static func completionBindings(_ lease: Lease, lastChunks: [[UInt8]], cacheKey: String?, cache: Bool, now: Date) -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(lease.jobID)
+        binds.append(lease.token)
+        binds.append(now.timeIntervalSince1970)
+        binds.append(Int64(lastChunks.reduce(0) { $0 + $1.count }))
+        binds.append(Int64(lastChunks.count))
+        binds.append(cacheKey ?? "")
+        binds.append(cache)
+        binds.append(lastChunks.indices.map { Int64($0) })
+        binds.append(lastChunks.map { ByteBuffer(bytes: $0) })
+        return binds
+    }
+
+    /// The completion with the parameters of `completionBindings`: the result row and its chunks, the job
+    /// completed (`done`), the cache entry; all only while the lease holds.
+    static let completionCTEs = """
+        WITH r AS (
+            INSERT INTO results (size, chunks, created_at, staged_lease)
+            SELECT $4, $5, $3, NULL
+            WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'running')
+            RETURNING id),
+        c AS (
+            INSERT INTO result_chunks (result_id, idx, data)
+            SELECT r.id, v.idx, v.data FROM r, unnest($8::bigint[], $9::bytea[]) AS v (idx, data)
+            RETURNING idx),
+        done AS (
+            UPDATE jobs SET status = 'completed', completed_at = $3, current_month = total_months, error = NULL,
+                result_id = r.id, lease_token = NULL, lease_expires_at = NULL
+            FROM r WHERE jobs.id = $1 AND jobs.lease_token = $2 AND jobs.status = 'running'
+            RETURNING jobs.seed, jobs.total_months, r.id AS result_id),
+        cached AS (
+            INSERT INTO cache_entries (key, result_id, seed, total_months, stored_at, last_used)
+            SELECT $6, result_id, seed, total_months, $3, $3 FROM done WHERE $7
+            ON CONFLICT (key) DO UPDATE SET result_id = excluded.result_id, stored_at = excluded.stored_at,
+                last_used = excluded.last_used
+            RETURNING key)
+        """
+
     enum CompleteSQL: PostgresStatementText {
         static let name = "abm_complete"
-        static let sql = """
-            WITH r AS (
-                INSERT INTO results (size, chunks, created_at, staged_lease)
-                SELECT $4, $5, $3, NULL
-                WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'running')
-                RETURNING id),
-            c AS (
-                INSERT INTO result_chunks (result_id, idx, data)
-                SELECT r.id, v.idx, v.data FROM r, unnest($8::bigint[], $9::bytea[]) AS v (idx, data)
-                RETURNING idx),
-            done AS (
-                UPDATE jobs SET status = 'completed', completed_at = $3, current_month = total_months, error = NULL,
-                    result_id = r.id, lease_token = NULL, lease_expires_at = NULL
-                FROM r WHERE jobs.id = $1 AND jobs.lease_token = $2 AND jobs.status = 'running'
-                RETURNING jobs.seed, jobs.total_months, r.id AS result_id),
-            cached AS (
-                INSERT INTO cache_entries (key, result_id, seed, total_months, stored_at, last_used)
-                SELECT $6, result_id, seed, total_months, $3, $3 FROM done WHERE $7
-                ON CONFLICT (key) DO UPDATE SET result_id = excluded.result_id, stored_at = excluded.stored_at,
-                    last_used = excluded.last_used
-                RETURNING key)
+        static let sql = completionCTEs + """
+
             SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM c), (SELECT count(*) FROM cached)
             """
     }
@@ -349,22 +359,12 @@ extension PostgresJobStore {
             let done = try await complete(lease, upload: upload, lastChunks: lastChunks, cacheKey: cacheKey, cacheMaxEntries: cacheMaxEntries, now: now)
             return (done, nil)
         }
-        let t = now.timeIntervalSince1970
         let cache = cacheKey != nil && cacheMaxEntries > 0
         let token = UUID().uuidString
-        var binds = PostgresBindings()
-        binds.append(lease.jobID)
-        binds.append(lease.token)
-        binds.append(t)
-        binds.append(Int64(lastChunks.reduce(0) { $0 + $1.count }))
-        binds.append(Int64(lastChunks.count))
-        binds.append(cacheKey ?? "")
-        binds.append(cache)
-        binds.append(lastChunks.indices.map { Int64($0) })
-        binds.append(lastChunks.map { ByteBuffer(bytes: $0) })
+        var binds = Self.completionBindings(lease, lastChunks: lastChunks, cacheKey: cacheKey, cache: cache, now: now)
         binds.append(token)
         binds.append(owner)
-        binds.append(t + leaseSeconds)
+        binds.append(now.timeIntervalSince1970 + leaseSeconds)
         let statement = PostgresStatement<CompleteAndClaimSQL>(binds)
         let (done, next) = try await access { [self] () async throws -> (Bool, ClaimedJob?) in
             for try await row in try await client.execute(statement, logger: logger) {
@@ -385,27 +385,8 @@ extension PostgresJobStore {
     /// Always one row: the completion count last, the claimed job's columns (NULL when none) first.
     enum CompleteAndClaimSQL: PostgresStatementText {
         static let name = "abm_complete_and_claim"
-        static let sql = """
-            WITH r AS (
-                INSERT INTO results (size, chunks, created_at, staged_lease)
-                SELECT $4, $5, $3, NULL
-                WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'running')
-                RETURNING id),
-            c AS (
-                INSERT INTO result_chunks (result_id, idx, data)
-                SELECT r.id, v.idx, v.data FROM r, unnest($8::bigint[], $9::bytea[]) AS v (idx, data)
-                RETURNING idx),
-            done AS (
-                UPDATE jobs SET status = 'completed', completed_at = $3, current_month = total_months, error = NULL,
-                    result_id = r.id, lease_token = NULL, lease_expires_at = NULL
-                FROM r WHERE jobs.id = $1 AND jobs.lease_token = $2 AND jobs.status = 'running'
-                RETURNING jobs.seed, jobs.total_months, r.id AS result_id),
-            cached AS (
-                INSERT INTO cache_entries (key, result_id, seed, total_months, stored_at, last_used)
-                SELECT $6, result_id, seed, total_months, $3, $3 FROM done WHERE $7
-                ON CONFLICT (key) DO UPDATE SET result_id = excluded.result_id, stored_at = excluded.stored_at,
-                    last_used = excluded.last_used
-                RETURNING key),
+        static let sql = completionCTEs + """
+            ,
             nxt AS (
                 UPDATE jobs SET status = 'running', started_at = $3, attempts = attempts + 1, current_month = 0,
                     lease_token = $10, lease_owner = $11, lease_expires_at = $12, cancel_requested = false
