@@ -185,19 +185,10 @@ def sse(binary):
         def follow(n):
             conn = http.client.HTTPConnection("127.0.0.1", c.port(n), timeout=120)
             conn.request("GET", "/api/v2/abm/jobs/%s/stream" % job)
-            r = conn.getresponse()
-            event_id = None
-            while True:
-                line = r.readline()
-                if not line:
+            for event_id, data in ct.sse_events(conn.getresponse()):
+                seen.setdefault(event_id, {})[n] = time.time()
+                if data.get("status") in ("completed", "failed", "cancelled"):
                     break
-                line = line.decode().strip()
-                if line.startswith("id: "):
-                    event_id = int(line[4:])
-                elif line.startswith("data: "):
-                    seen.setdefault(event_id, {})[n] = time.time()
-                    if json.loads(line[6:]).get("status") in ("completed", "failed", "cancelled"):
-                        break
             conn.close()
 
         threads = [threading.Thread(target=follow, args=(n,)) for n in (runner, 3 - runner)]

@@ -259,22 +259,32 @@ def read_stream(port, job_id, last_event_id=None, stop_after=None):
         r = conn.getresponse()
         if r.status != 200:
             raise Failure("stream on %d: %d" % (port, r.status))
-        events, current = [], None
-        while stop_after is None or len(events) < stop_after:
-            line = r.readline()
-            if not line:
+        events = []
+        for event in sse_events(r):
+            if event[0] is None:
+                continue
+            events.append(event)
+            if event[1].get("type") == "done" or (stop_after is not None and len(events) >= stop_after):
                 break
-            line = line.decode().strip()
-            if line.startswith("id: "):
-                current = int(line[4:])
-            elif line.startswith("data: ") and current is not None:
-                events.append((current, json.loads(line[6:])))
-                current = None
-                if events[-1][1].get("type") == "done":
-                    break
         return events
     finally:
         conn.close()
+
+
+def sse_events(response):
+    """(id, data) for each event of a server-sent event stream, as its data line arrives; the id is None for
+    an event without one (the shutdown event)."""
+    current = None
+    while True:
+        line = response.readline()
+        if not line:
+            return
+        line = line.decode().strip()
+        if line.startswith("id: "):
+            current = int(line[4:])
+        elif line.startswith("data: "):
+            yield current, json.loads(line[6:])
+            current = None
 
 
 def first_scrape_names_everything(port):

@@ -199,9 +199,6 @@ extension JobQueue {
             let leaseSeconds = configuration.leaseSeconds
             let claimed = Mutex<ClaimedJob?>(nil)
             switch await persist(id, "complete", { [store, now] in
-                guard let claimFor else {
-                    return try await store.complete(lease, upload: upload, lastChunks: lastChunks, cacheKey: key, cacheMaxEntries: max, now: now())
-                }
                 let (done, following) = try await store.complete(
                     lease, upload: upload, lastChunks: lastChunks, cacheKey: key, cacheMaxEntries: max, now: now(),
                     thenClaimFor: claimFor, leaseSeconds: leaseSeconds)

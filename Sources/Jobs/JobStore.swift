@@ -38,11 +38,11 @@ public protocol JobStore: Sendable {
     ) async throws -> Bool
     /// `complete(_:upload:lastChunks:...)`, and once the completion is written, a claim of the next pending
     /// job for `owner`, so the worker slot goes straight on to it: one round trip for both where the store
-    /// can, and atomic there (both happen or neither). The next job is nil when none is pending or the store
-    /// leaves claiming to the dispatcher (the default).
+    /// can, and atomic there (both happen or neither). The next job is nil when `owner` is nil (no claim
+    /// wanted), when none is pending, or when the store leaves claiming to the dispatcher (the default).
     func complete(
         _ lease: Lease, upload: ResultUpload, lastChunks: [[UInt8]], cacheKey: String?, cacheMaxEntries: Int, now: Date,
-        thenClaimFor owner: String, leaseSeconds: Double
+        thenClaimFor owner: String?, leaseSeconds: Double
     ) async throws -> (completed: Bool, next: ClaimedJob?)
     /// `currentMonth`: how far the run got, kept for status calls.
     func fail(_ lease: Lease, error: String, currentMonth: Int, now: Date) async throws -> Bool
@@ -110,7 +110,7 @@ extension JobStore {
     /// Completes only: the dispatcher claims the next job (a claim costs these stores nothing more there).
     public func complete(
         _ lease: Lease, upload: ResultUpload, lastChunks: [[UInt8]], cacheKey: String?, cacheMaxEntries: Int, now: Date,
-        thenClaimFor owner: String, leaseSeconds: Double
+        thenClaimFor owner: String?, leaseSeconds: Double
     ) async throws -> (completed: Bool, next: ClaimedJob?) {
         (try await complete(lease, upload: upload, lastChunks: lastChunks, cacheKey: cacheKey, cacheMaxEntries: cacheMaxEntries, now: now), nil)
     }

@@ -353,9 +353,9 @@ extension PostgresJobStore {
     /// commit per job while work is queued): the claim happens only if the completion was written.
     public func complete(
         _ lease: Lease, upload: ResultUpload, lastChunks: [[UInt8]], cacheKey: String?, cacheMaxEntries: Int, now: Date,
-        thenClaimFor owner: String, leaseSeconds: Double
+        thenClaimFor owner: String?, leaseSeconds: Double
     ) async throws -> (completed: Bool, next: ClaimedJob?) {
-        guard upload.id == 0, !lastChunks.isEmpty else {
+        guard let owner, upload.id == 0, !lastChunks.isEmpty else {
             let done = try await complete(lease, upload: upload, lastChunks: lastChunks, cacheKey: cacheKey, cacheMaxEntries: cacheMaxEntries, now: now)
             return (done, nil)
         }
