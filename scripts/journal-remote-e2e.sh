@@ -2,7 +2,8 @@
 # Shipped logs, the Debian way, on loopback: a private systemd-journald holds the entries of a real
 # `abm serve` (ABM_LOG_TARGET=journald); systemd-journal-upload sends them over HTTPS with a client
 # certificate to HAProxy (ops/journal-remote/haproxy.cfg), which checks the certificate and forwards to
-# systemd-journal-remote; `journalctl -D` on the receiving side finds the request by its REQUEST_ID.
+# systemd-journal-remote; `journalctl -D` on the receiving side finds the request by its REQUEST_ID, and by
+# its TRACE_ID (tracing is on, exporting to a loopback port where nothing listens: spans are dropped, logs are not).
 # Also: an upload without a client certificate is refused, and the upload's state file makes a second run
 # send nothing twice. Needs root (journald runs in a private mount namespace, so the host's journal is
 # untouched), systemd-journal-remote, haproxy and openssl (scripts/bootstrap installs them).
@@ -45,6 +46,7 @@ wait_for "(exec 3<>/dev/tcp/127.0.0.1/$BASE) 2>/dev/null" 10 "HAProxy accepts co
 
 # The sending host, in a private mount namespace: journald, abm serve, one request, then the upload.
 ID="ship-$(date +%s%N)"
+TRACE=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 cat >"$W/host.sh" <<HOST
 set -euo pipefail
 mount -t tmpfs tmpfs /run/systemd && mount -t tmpfs tmpfs /run/log
@@ -54,9 +56,9 @@ printf '[Journal]\nStorage=volatile\nReadKMsg=no\nRateLimitBurst=0\n' >/run/syst
 trap 'kill \$J 2>/dev/null || true; kill \${A:-0} 2>/dev/null || true' EXIT
 for _ in \$(seq 100); do [ -S /run/systemd/journal/socket ] && break; sleep 0.05; done
 ABM_LOG_TARGET=journald ABM_HOST=127.0.0.1 ABM_PORT=$((BASE + 2)) ABM_DATA_DIR="$W/data" ABM_JOB_STORE=memory \
-  ABM_ALERTING_ENABLED=false "$BIN" serve & A=\$!
+  ABM_ALERTING_ENABLED=false OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$((BASE + 3)) "$BIN" serve & A=\$!
 for _ in \$(seq 100); do curl -sf http://127.0.0.1:$((BASE + 2))/health/ready >/dev/null && break; sleep 0.1; done
-curl -sf -H "X-Request-ID: $ID" http://127.0.0.1:$((BASE + 2))/api/v1/health >/dev/null
+curl -sf -H "X-Request-ID: $ID" -H "traceparent: 00-$TRACE-00f067aa0ba902b7-01" http://127.0.0.1:$((BASE + 2))/api/v1/health >/dev/null
 kill -TERM \$A; wait \$A || true
 upload() { "$UPLOAD" --url=https://127.0.0.1:$BASE --trust="$W/ca.pem" --save-state="$W/upload.state" --follow=no -D /run/log/journal "\$@"; }
 # Without a client certificate: refused by HAProxy during the handshake.
@@ -77,6 +79,9 @@ for field in '"SYSLOG_IDENTIFIER":"abm"' '"ROUTE":"/api/v1/health"' '"STATUS":"2
   case "$LINE" in *"$field"*) ;; *) fail "the received entry lacks $field: $LINE" ;; esac
 done
 echo "ok: the received entry keeps its fields (identifier, route, status, priority)"
+BYTRACE=$(entries TRACE_ID="$TRACE" | grep 'request completed' | head -1)
+case "$BYTRACE" in *"\"REQUEST_ID\":\"$ID\""*"\"SPAN_ID\":\""*) ;; *) fail "no entry found by TRACE_ID=$TRACE with the request's REQUEST_ID and a SPAN_ID: $BYTRACE" ;; esac
+echo "ok: the same line is found by TRACE_ID, with its REQUEST_ID and SPAN_ID"
 COUNT=$(entries REQUEST_ID="$ID" | grep -c 'request completed')
 [ "$COUNT" = 1 ] || fail "the request's line arrived $COUNT times (the second upload sent it again)"
 echo "ok: the second upload sent nothing twice"

@@ -70,6 +70,11 @@ public func buildServiceParts(
     queueConfiguration.cacheMaxAge = TimeInterval(configuration.cacheTTLMinutes) * 60
     queueConfiguration.sweepInterval = min(600, queueConfiguration.jobTTL / 4)
     queueConfiguration.progressHook = jobProgressHook
+    queueConfiguration.tracer = telemetry.tracing.tracer
+    let errors = telemetry.errors
+    queueConfiguration.errorReporter = { type, message, logger, metadata in
+        errors.record(source: "job", type: type, message: message, logger: logger, metadata: metadata)
+    }
     let queue = JobQueue(
         store: store, configuration: queueConfiguration, logger: logger, metrics: telemetry.metricsFactory, signals: shared?.signals)
     ServiceChecks.register(queue: queue, configuration: configuration, telemetry: telemetry)
@@ -116,8 +121,8 @@ public func buildServiceParts(
     }
 }
 
-/// The router with every route and the middleware in order (outermost first): client address, request id, access log,
-/// metrics, CORS, error mapping, host allow-list, size limit, rate limit. Every GET route answers HEAD too (its status and
+/// The router with every route and the middleware in order (outermost first): client address, request id, server span
+/// (when tracing is on), access log (and error events), metrics, CORS, error mapping, host allow-list, size limit, rate limit. Every GET route answers HEAD too (its status and
 /// headers, no body; a streamed body's writer never runs).
 func buildRouter(services: APIServices, rateLimitClock: (@Sendable () -> Int64)? = nil) -> Router<ABMRequestContext> {
     let router = Router(context: ABMRequestContext.self, options: .autoGenerateHeadEndpoints)
@@ -125,7 +130,11 @@ func buildRouter(services: APIServices, rateLimitClock: (@Sendable () -> Int64)?
     let clock = rateLimitClock ?? { Int64(ProcessInfo.processInfo.systemUptime) }
     router.add(middleware: ClientAddressMiddleware(trusted: TrustedProxies.parse(services.configuration.trustedProxies.joined(separator: ",")) ?? TrustedProxies()))
     router.add(middleware: RequestIDMiddleware())
-    router.add(middleware: AccessLogMiddleware())
+    // The span is current for everything inside it, so the access log line and error events carry its ids.
+    if services.telemetry.tracing.settings.enabled {
+        router.add(middleware: ServerSpanMiddleware(tracer: services.telemetry.tracing.tracer))
+    }
+    router.add(middleware: AccessLogMiddleware(errors: services.telemetry.errors))
     if services.configuration.prometheusEnabled {
         router.add(middleware: MetricsMiddleware(factory: services.telemetry.metricsFactory))
     }

@@ -158,7 +158,8 @@ enum OpenAPISchemas {
                 required: ["job_id", "status", "status_url", "stream_url", "cached", "results_url"])),
             ("JobStatusResponse", D.obj(
                 [("job_id", D.str), ("status", D.enumeration(["pending", "running", "completed", "failed", "cancelled"])), ("progress_pct", D.num(0, 100)),
-                 ("current_month", D.int(0)), ("total_months", D.int(0)), ("error", D.nullable(D.str))],
+                 ("current_month", D.int(0)), ("total_months", D.int(0)), ("error", D.nullable(D.str)),
+                 ("trace_id", D.nullable(D.str))],
                 required: ["job_id", "status", "progress_pct", "current_month", "total_months", "error"])),
             ("JobInfo", D.obj(
                 [("job_id", D.str), ("status", D.str), ("created_at", D.str), ("started_at", D.nullable(D.str)), ("completed_at", D.nullable(D.str)),

@@ -1,5 +1,6 @@
 import Alerting
 import Foundation
+import Telemetry
 import Jobs
 
 /// Every setting of the service, read from the environment (and `abm serve` flags, which win), validated
@@ -67,6 +68,13 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var alertEvaluationIntervalMs: Int64 = 15_000
     public var alertmanagerURL: String?
     public var alertResendIntervalMs: Int64 = 60_000
+    /// Tracing, from the `OTEL_*` variables (off unless an exporter endpoint is set).
+    public var tracing = TracingSettings(enabled: false, endpoint: nil, sampler: "parentbased_always_on")
+    /// How many error fingerprints get a label of their own in `abm_errors_total` (`ABM_ERROR_FINGERPRINT_LABELS`).
+    public var errorFingerprintLabels = 20
+    /// Where the Swift runtime's backtracer writes crash reports (`ABM_CRASH_DIR`; default `ABM_DATA_DIR/crash`).
+    public var crashDirectory: String?
+    public var crashReportDirectory: String { crashDirectory ?? dataDirectory + "/crash" }
 
     public enum LogTargetName: String, Sendable, CaseIterable { case auto, stderr, file, journald }
 
@@ -97,8 +105,22 @@ public struct ServiceConfiguration: Sendable, Equatable {
         "PROMETHEUS_ENABLED", "ABM_LOG_TARGET", "ABM_LOG_FILE", "ABM_LOG_MAX_BYTES", "ABM_LOG_BACKUPS", "ABM_LOG_ROTATE_DAILY",
         "ABM_LOG_COMPRESS", "ABM_LOG_FILE_MODE", "ABM_MEMORY_LIMIT_BYTES", "ABM_DISK_MIN_FREE_BYTES", "ABM_ENV_FILE",
         "ABM_ALERTING_ENABLED", "ABM_ALERT_RULES", "ABM_ALERT_EVAL_INTERVAL", "ABM_ALERTMANAGER_URL", "ABM_ALERT_RESEND_INTERVAL",
+        "ABM_ERROR_FINGERPRINT_LABELS", "ABM_CRASH_DIR",
         // Read by debug builds only (Sources/abm/TestFaults.swift), never by the release binary.
         "ABM_TEST_FAULTS",
+    ]
+
+    /// The OpenTelemetry variables that shape tracing (read by `TracingSettings` and by swift-otel itself), in
+    /// `.env.example` order.
+    public static let openTelemetryVariables = [
+        "OTEL_SDK_DISABLED", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        "OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_CERTIFICATE", "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY", "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", "OTEL_TRACES_EXPORTER", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG",
+        "OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_EXPORT_TIMEOUT", "OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+        "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES", "OTEL_PROPAGATORS", "OTEL_LOG_LEVEL",
     ]
 
     public struct Problem: Error, Equatable, Sendable, CustomStringConvertible {
@@ -268,6 +290,12 @@ public struct ServiceConfiguration: Sendable, Equatable {
             guard HTTPPoster.Target(url: s) != nil else { return false }
             c.alertmanagerURL = s
             return true
+        }
+        int("ABM_ERROR_FINGERPRINT_LABELS", 1...1000) { c.errorFingerprintLabels = $0 }
+        path("ABM_CRASH_DIR", "a directory path") { c.crashDirectory = $0 }
+        switch TracingSettings.parse(environment: env) {
+        case .success(let t): c.tracing = t
+        case .failure(let p): problems.append(Problem(variable: p.variable, value: env[p.variable] ?? "", allowed: p.message))
         }
         if c.jobStore == .postgres && c.databaseURL == nil {
             problems.append(Problem(variable: "ABM_JOB_STORE", value: "postgres", allowed: "the postgres store needs ABM_DATABASE_URL"))

@@ -88,7 +88,7 @@ public final class InMemoryJobStore: JobStore {
                 let cached = JobRecord(
                     id: submission.cachedID, kind: job.kind, status: .completed, createdAt: now, startedAt: now,
                     completedAt: now, currentMonth: hit.totalMonths, totalMonths: hit.totalMonths, seed: hit.seed,
-                    cacheKey: key, cached: true, client: job.client)
+                    cacheKey: key, cached: true, client: job.client, traceparent: job.traceparent)
                 return .cached(s.add(Stored(job: cached, request: [], resultID: hit.resultID)))
             }
             var queued = job

@@ -76,19 +76,6 @@ struct JobMetrics: Sendable {
     }
 
     func storeError() { Counter(label: "abm_job_store_errors_total", factory: factory).increment() }
-
-    func error(source: String, type: String) {
-        Counter(label: "abm_errors_total", dimensions: [("source", source), ("type", type)], factory: factory).increment()
-    }
-}
-
-/// A stable identifier for an error: the same failure gives the same fingerprint across runs and hosts,
-/// so log queries and dashboards can group occurrences (digits are masked so ids and counts do not split it).
-public enum ErrorFingerprint {
-    public static func make(type: String, message: String) -> String {
-        let masked = String(message.map { $0.isNumber ? "#" : $0 })
-        return String(SHA256.hex(Array("\(type)|\(masked)".utf8)).prefix(12))
-    }
 }
 
 /// Engine-level metrics for runs outside the queue.

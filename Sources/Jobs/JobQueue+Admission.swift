@@ -1,5 +1,6 @@
 import Foundation
 import Simulation
+import Tracing
 
 /// Submission: every bound (queue, per-client quota) is decided in one store transaction together with the
 /// insert or the cache hit, so concurrent submissions cannot slip past it between a check and a write.
@@ -27,7 +28,33 @@ extension JobQueue {
         return try await admit(NewJob(job: job, request: JSONWriter.bytes(request.canonicalJSON), cachedID: Self.newID("cached_")))
     }
 
+    /// Admission as a producer span, child of the submitting request's span: its `traceparent` is stored with
+    /// the job, so each run (here or on another instance, before or after a restart) links to it.
     func admit(_ submission: NewJob) async throws(JobQueueError) -> Submission {
+        let tracer = configuration.tracer
+        let span = tracer.startSpan("job submit", context: InstrumentationContext.current ?? .topLevel, ofKind: .producer)
+        defer { span.end() }
+        var submission = submission
+        submission.job.traceparent = JobTrace.stored(span.context, tracer: tracer)
+        span.updateAttributes { a in
+            a["abm.job.id"] = submission.job.id
+            a["abm.job.kind"] = submission.job.kind.rawValue
+        }
+        do {
+            let admitted = try await admitted(submission)
+            span.updateAttributes { a in
+                a["abm.job.cached"] = admitted.cached
+                if admitted.cached { a["abm.job.id"] = admitted.job.id }
+            }
+            return admitted
+        } catch {
+            span.updateAttributes { $0["error.type"] = error.kind }
+            if case .storeUnavailable = error { span.setStatus(SpanStatus(code: .error)) }
+            throw error
+        }
+    }
+
+    private func admitted(_ submission: NewJob) async throws(JobQueueError) -> Submission {
         if draining { throw .draining }
         guard await recover() else { throw .storeUnavailable(storeFault ?? "job store not recovered") }
         if let reason = configuration.admissionCheck?() {

@@ -1,6 +1,8 @@
 import Foundation
-import Synchronization
+import Logging
 import Simulation
+import Synchronization
+import Tracing
 
 /// Running: claim with a lease, run on a worker thread, renew the lease while running, and end the run
 /// with a write fenced by the lease. A status write that fails is retried; one that still fails is logged
@@ -33,8 +35,27 @@ extension JobQueue {
         while let job = current { current = await runOnce(job) }
     }
 
-    /// One run; returns the next job when its completion also claimed one (see `handOver`).
+    /// One run, as a consumer span linked to the submission's span (a new trace: a run may start long after,
+    /// on another instance); every log line of the run carries its ids. Returns the next job when its
+    /// completion also claimed one (see `handOver`).
     func runOnce(_ claimed: ClaimedJob) async -> ClaimedJob? {
+        let tracer = configuration.tracer
+        let span = tracer.startSpan("job run", context: .topLevel, ofKind: .consumer)
+        if let traceparent = claimed.job.traceparent, let submitted = JobTrace.context(traceparent: traceparent, tracer: tracer) {
+            span.addLink(SpanLink(context: submitted, attributes: ["abm.link": "submission"]))
+        }
+        span.updateAttributes { a in
+            a["abm.job.id"] = claimed.job.id
+            a["abm.job.kind"] = claimed.job.kind.rawValue
+            a["abm.job.attempt"] = claimed.job.attempts
+            a["abm.job.rescues"] = claimed.job.rescues
+            a["abm.instance"] = configuration.instanceID
+        }
+        defer { span.end() }
+        return await InstrumentationContext.$current.withValue(span.context) { await run(claimed) }
+    }
+
+    private func run(_ claimed: ClaimedJob) async -> ClaimedJob? {
         let id = claimed.job.id
         guard let flag = running[id] else { return nil }
         hub.publish(snapshot(of: claimed.job))
@@ -47,7 +68,8 @@ extension JobQueue {
             }
             group.addTask { [workers, hub, store, configuration, now] in
                 await Self.simulate(
-                    claimed, flag: flag, workers: workers, hub: hub, store: store, now: now, hook: configuration.progressHook)
+                    claimed, flag: flag, workers: workers, hub: hub, store: store, now: now, hook: configuration.progressHook,
+                    tracer: configuration.tracer)
             }
             var result: Outcome = .failure(SimulationError.cancelled)
             for await r in group {
@@ -67,8 +89,13 @@ extension JobQueue {
     /// whole in memory, whatever its size.
     static func simulate(
         _ claimed: ClaimedJob, flag: CancelFlag, workers: WorkerPool, hub: JobProgressHub, store: any JobStore,
-        now: @escaping @Sendable () -> Date, hook: (@Sendable (String, Int) -> Void)?
+        now: @escaping @Sendable () -> Date, hook: (@Sendable (String, Int) -> Void)?, tracer: any Tracer = NoOpTracer()
     ) async -> Outcome {
+        // Two phases as child spans of the run: the engine, then writing the result to the store (encoding
+        // happens while it is written).
+        let parent = InstrumentationContext.current ?? .topLevel
+        let compute = tracer.startSpan("job compute", context: parent)
+        let computeEnding = SpanEnd(compute)
         let id = claimed.job.id
         let progress: ProgressHandler = { done, total in
             hub.progress(id, month: done, total: total)
@@ -94,6 +121,7 @@ extension JobQueue {
                     result.executionTimeSeconds = (clock.now - began).seconds
                     guard result.isFinite else { throw SimulationError.overflow }
                     agentMonths.value = result.numAgents * result.globalMetrics.count
+                    computeEnding.end()
                     return result.jsonStream()
                 case .monteCarlo:
                     var result = try MonteCarloEngine.run(
@@ -101,12 +129,18 @@ extension JobQueue {
                     result.executionTimeSeconds = (clock.now - began).seconds
                     guard result.isFinite else { throw SimulationError.overflow }
                     agentMonths.value = PopulationPlan(request).totalAgents * request.token.horizonMonths * result.trials.count
+                    computeEnding.end()
                     return result.jsonStream()
                 }
             }
         } catch {
+            compute.setStatus(SpanStatus(code: .error))
+            computeEnding.end()
             return .failure(error)
         }
+        computeEnding.end()
+        let write = tracer.startSpan("job write result", context: parent)
+        defer { write.end() }
         do {
             guard var upload = try await store.beginResult(claimed.lease, now: now()) else { return lost(flag, channel) }
             var batch: [[UInt8]] = []
@@ -125,8 +159,10 @@ extension JobQueue {
                 upload = next
                 batch = []
             }
+            write.updateAttributes { $0["abm.result.chunks"] = upload.chunks + batch.count }
             return .success((upload, batch, agentMonths.value ?? 0))
         } catch {
+            write.setStatus(SpanStatus(code: .error))
             channel.cancel()
             return .failure(ResultWriteError(underlying: error))
         }
@@ -198,6 +234,8 @@ extension JobQueue {
             let claimFor: String? = draining ? nil : owner
             let leaseSeconds = configuration.leaseSeconds
             let claimed = Mutex<ClaimedJob?>(nil)
+            let completion = configuration.tracer.startSpan("job complete", context: InstrumentationContext.current ?? .topLevel)
+            defer { completion.end() }
             switch await persist(id, "complete", { [store, now] in
                 let (done, following) = try await store.complete(
                     lease, upload: upload, lastChunks: lastChunks, cacheKey: key, cacheMaxEntries: max, now: now(),
@@ -326,15 +364,17 @@ extension JobQueue {
         }
     }
 
-    /// The error event of a failed job: type and a stable fingerprint, logged and counted.
+    /// The error event of a failed job (type, message, fingerprint, its trace), and the run's span marked failed.
     func reportFailure(_ job: JobRecord, type: String) {
         let message = job.error ?? ""
-        metrics.error(source: "job", type: type)
-        logger.error(
-            "job failed",
-            metadata: [
-                "event": "job_failed", "job_id": "\(job.id)", "error_type": "\(type)",
-                "fingerprint": "\(ErrorFingerprint.make(type: type, message: message))", "error": "\(message)",
-            ])
+        if let context = InstrumentationContext.current, let span = configuration.tracer.activeSpan(identifiedBy: context) {
+            span.setStatus(SpanStatus(code: .error, message: type))
+        }
+        let metadata: Logger.Metadata = ["job_id": .string(job.id), "job_kind": .string(job.kind.rawValue)]
+        if let report = configuration.errorReporter {
+            report(type, message, logger, metadata)
+        } else {
+            logger.error("job failed", metadata: metadata.merging(["event": "job_failed", "error_type": .string(type), "error": .string(message)]) { $1 })
+        }
     }
 }

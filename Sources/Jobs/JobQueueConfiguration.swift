@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Tracing
 
 public struct JobQueueConfiguration: Sendable {
     /// Jobs running at once (`ABM_MAX_CONCURRENT_JOBS`).
@@ -32,6 +34,14 @@ public struct JobQueueConfiguration: Sendable {
     /// Called on the worker thread after every month (or trial) of a job, before the cancellation check.
     /// Tests use it to hold a job at a known point; the service never sets it.
     public var progressHook: (@Sendable (_ jobID: String, _ completed: Int) -> Void)?
+
+    /// Starts the job spans: a producer span at submission (its `traceparent` is stored with the job), a
+    /// consumer span per run linked to it, and child spans for the run's phases. A no-op tracer by default.
+    public var tracer: any Tracer = NoOpTracer()
+
+    /// Reports a failed job as an error event (the service's `ErrorEvents`: a structured line, a count by
+    /// fingerprint). Without one, the failure is logged only.
+    public var errorReporter: (@Sendable (_ type: String, _ message: String, _ logger: Logger, _ metadata: Logger.Metadata) -> Void)?
 
     public init() {}
 }

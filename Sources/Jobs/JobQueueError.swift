@@ -13,3 +13,18 @@ public enum JobQueueError: Error, Equatable, Sendable {
     /// The store failed; the reason is logged and reported.
     case storeUnavailable(String)
 }
+
+extension JobQueueError {
+    /// The case's name, for span attributes and logs.
+    public var kind: String {
+        switch self {
+        case .queueFull: return "queue_full"
+        case .clientQuotaFull: return "client_quota_full"
+        case .insufficientStorage: return "insufficient_storage"
+        case .notFound: return "not_found"
+        case .notCancellable: return "not_cancellable"
+        case .draining: return "draining"
+        case .storeUnavailable: return "store_unavailable"
+        }
+    }
+}

@@ -50,12 +50,15 @@ public struct JobRecord: Sendable, Equatable {
     public var sequence: Int64
     /// The stored result's size in bytes, once completed.
     public var resultBytes: Int?
+    /// The trace context of the submission (its producer span) as `JobTrace.stored` writes it: the W3C
+    /// `traceparent` when tracing was on. Each run links to it, and the status body shows its trace id.
+    public var traceparent: String?
 
     public init(
         id: String, kind: JobKind, status: JobStatus = .pending, createdAt: Date, startedAt: Date? = nil,
         completedAt: Date? = nil, currentMonth: Int = 0, totalMonths: Int, error: String? = nil, seed: UInt32,
         cacheKey: String? = nil, cached: Bool = false, attempts: Int = 0, rescues: Int = 0, client: String? = nil,
-        sequence: Int64 = 0, resultBytes: Int? = nil
+        sequence: Int64 = 0, resultBytes: Int? = nil, traceparent: String? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -74,6 +77,7 @@ public struct JobRecord: Sendable, Equatable {
         self.client = client
         self.sequence = sequence
         self.resultBytes = resultBytes
+        self.traceparent = traceparent
     }
 
     public var progressPct: Double {

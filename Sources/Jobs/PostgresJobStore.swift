@@ -83,20 +83,22 @@ public final class PostgresJobStore: JobStore {
 extension PostgresJobStore {
     static let columns = """
         j.seq, j.id, j.kind, j.status, j.created_at, j.started_at, j.completed_at, j.current_month, j.total_months, \
-        j.error, j.seed, j.cache_key, j.cached, j.attempts, j.rescues, j.client, r.size
+        j.error, j.seed, j.cache_key, j.cached, j.attempts, j.rescues, j.client, r.size, j.traceparent
         """
     static let from = "jobs j LEFT JOIN results r ON r.id = j.result_id"
 
     static func record(_ row: PostgresRow) throws -> JobRecord {
-        let (seq, id, kind, status, created, started, completed, month, total, error, seed, key, cached, attempts, rescues, client, size) =
+        let (seq, id, kind, status, created, started, completed, month, total, error, seed, key, cached, attempts, rescues, client, size,
+            traceparent) =
             try row.decode(
-                (Int64, String, String, String, Double, Double?, Double?, Int, Int, String?, Int64, String?, Bool, Int, Int, String?, Int64?).self)
+                (Int64, String, String, String, Double, Double?, Double?, Int, Int, String?, Int64, String?, Bool, Int, Int, String?, Int64?,
+                    String?).self)
         return JobRecord(
             id: id, kind: JobKind(rawValue: kind) ?? .abm, status: JobStatus(rawValue: status) ?? .failed,
             createdAt: Date(timeIntervalSince1970: created), startedAt: started.map(Date.init(timeIntervalSince1970:)),
             completedAt: completed.map(Date.init(timeIntervalSince1970:)), currentMonth: month, totalMonths: total, error: error,
             seed: UInt32(truncatingIfNeeded: seed), cacheKey: key, cached: cached, attempts: attempts, rescues: rescues, client: client,
-            sequence: seq, resultBytes: size.map(Int.init))
+            sequence: seq, resultBytes: size.map(Int.init), traceparent: traceparent)
     }
 
     func fetchJob(_ c: PostgresConnection, _ id: String) async throws -> JobRecord? {
@@ -144,17 +146,18 @@ extension PostgresJobStore {
                     try await c.query(
                         """
                         INSERT INTO jobs (id, kind, status, created_at, started_at, completed_at, current_month, total_months,
-                                          seed, cache_key, cached, client, result_id)
+                                          seed, cache_key, cached, client, result_id, traceparent)
                         VALUES (\(submission.cachedID), \(job.kind.rawValue), 'completed', \(t), \(t), \(t), \(months), \(months),
-                                \(seed), \(key), true, \(job.client), \(resultID))
+                                \(seed), \(key), true, \(job.client), \(resultID), \(job.traceparent))
                         """, logger: logger)
                     return .cached(try await fetchJob(c, submission.cachedID)!)
                 }
             }
             try await c.query(
                 """
-                INSERT INTO jobs (id, kind, status, created_at, total_months, seed, cache_key, cached, client)
-                VALUES (\(job.id), \(job.kind.rawValue), 'pending', \(t), \(job.totalMonths), \(Int64(job.seed)), \(job.cacheKey), false, \(job.client))
+                INSERT INTO jobs (id, kind, status, created_at, total_months, seed, cache_key, cached, client, traceparent)
+                VALUES (\(job.id), \(job.kind.rawValue), 'pending', \(t), \(job.totalMonths), \(Int64(job.seed)), \(job.cacheKey), false, \(job.client),
+                        \(job.traceparent))
                 """, logger: logger)
             try await c.query("INSERT INTO job_requests (job_id, body) VALUES (\(job.id), \(ByteBuffer(bytes: submission.request)))", logger: logger)
             return .queued(try await fetchJob(c, job.id)!)
@@ -175,7 +178,7 @@ extension PostgresJobStore {
         return try await access { [self] in
             for try await row in try await client.execute(statement, logger: logger) {
                 let job = try Self.record(row)
-                let body = try row.makeRandomAccess()[17].decode(ByteBuffer.self)
+                let body = try row.makeRandomAccess()[18].decode(ByteBuffer.self)
                 return ClaimedJob(job: job, request: Array(buffer: body), lease: Lease(jobID: job.id, token: token, owner: owner))
             }
             return nil
@@ -369,10 +372,10 @@ extension PostgresJobStore {
         let (done, next) = try await access { [self] () async throws -> (Bool, ClaimedJob?) in
             for try await row in try await client.execute(statement, logger: logger) {
                 let columns = row.makeRandomAccess()
-                let done = try columns[18].decode(Int64.self) == 1
+                let done = try columns[19].decode(Int64.self) == 1
                 guard done, try columns[1].decode(String?.self) != nil else { return (done, nil) }
                 let job = try Self.record(row)
-                let body = try columns[17].decode(ByteBuffer.self)
+                let body = try columns[18].decode(ByteBuffer.self)
                 return (done, ClaimedJob(job: job, request: Array(buffer: body), lease: Lease(jobID: job.id, token: token, owner: owner)))
             }
             return (false, nil)

@@ -97,6 +97,8 @@ enum PostgresSchema {
                 // The queue table churns: vacuum it after 2% of its rows changed, not the default 20%.
                 "ALTER TABLE jobs SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02)",
             ]
-        )
+        ),
+        // The submission's W3C traceparent, so every run of the job links to the request that submitted it.
+        ("v2-traceparent", ["ALTER TABLE jobs ADD COLUMN traceparent TEXT"]),
     ]
 }

@@ -124,7 +124,7 @@ public final class SQLiteJobStore: JobStore {
 
     static let columns = """
         j.seq, j.id, j.kind, j.status, j.created_at, j.started_at, j.completed_at, j.current_month, j.total_months, \
-        j.error, j.seed, j.cache_key, j.cached, j.attempts, j.rescues, j.client, r.size
+        j.error, j.seed, j.cache_key, j.cached, j.attempts, j.rescues, j.client, r.size, j.traceparent
         """
     static let from = "jobs j LEFT JOIN results r ON r.id = j.result_id"
 
@@ -135,7 +135,8 @@ public final class SQLiteJobStore: JobStore {
             startedAt: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)),
             completedAt: (row[6] as Double?).map(Date.init(timeIntervalSince1970:)), currentMonth: row[7],
             totalMonths: row[8], error: row[9], seed: UInt32(truncatingIfNeeded: row[10] as Int64), cacheKey: row[11],
-            cached: row[12], attempts: row[13], rescues: row[14], client: row[15], sequence: row[0], resultBytes: row[16])
+            cached: row[12], attempts: row[13], rescues: row[14], client: row[15], sequence: row[0], resultBytes: row[16],
+            traceparent: row[17])
     }
 
     static func fetchJob(_ db: Database, _ id: String) throws -> JobRecord? {
@@ -175,21 +176,21 @@ public final class SQLiteJobStore: JobStore {
                 try db.execute(
                     sql: """
                         INSERT INTO jobs (id, kind, status, created_at, started_at, completed_at, current_month, total_months,
-                                          seed, cache_key, cached, client, result_id)
-                        VALUES (?, ?, 'completed', ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+                                          seed, cache_key, cached, client, result_id, traceparent)
+                        VALUES (?, ?, 'completed', ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
                         """,
                     arguments: [
                         submission.cachedID, job.kind.rawValue, t, t, t, hit[2] as Int, hit[2] as Int, hit[1] as Int64, key,
-                        job.client, resultID,
+                        job.client, resultID, job.traceparent,
                     ])
                 return .cached(try Self.fetchJob(db, submission.cachedID)!)
             }
             try db.execute(
                 sql: """
-                    INSERT INTO jobs (id, kind, status, created_at, total_months, seed, cache_key, cached, client)
-                    VALUES (?, ?, 'pending', ?, ?, ?, ?, 0, ?)
+                    INSERT INTO jobs (id, kind, status, created_at, total_months, seed, cache_key, cached, client, traceparent)
+                    VALUES (?, ?, 'pending', ?, ?, ?, ?, 0, ?, ?)
                     """,
-                arguments: [job.id, job.kind.rawValue, t, job.totalMonths, Int64(job.seed), job.cacheKey, job.client])
+                arguments: [job.id, job.kind.rawValue, t, job.totalMonths, Int64(job.seed), job.cacheKey, job.client, job.traceparent])
             try db.execute(
                 sql: "INSERT INTO job_requests (job_id, body) VALUES (?, ?)", arguments: [job.id, Data(submission.request)])
             return .queued(try Self.fetchJob(db, job.id)!)

@@ -26,6 +26,10 @@ enum SQLiteSchema {
         m.registerMigration("v3-staged-results") { db in
             try db.execute(sql: "ALTER TABLE results ADD COLUMN staged_lease TEXT")
         }
+        // The submission's W3C traceparent, so every run of the job links to the request that submitted it.
+        m.registerMigration("v4-traceparent") { db in
+            try db.execute(sql: "ALTER TABLE jobs ADD COLUMN traceparent TEXT")
+        }
         return m
     }
 

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import Logging
 import Prometheus
 
 /// The telemetry objects of one process, built by the executable (and by tests, each with its own registry)
@@ -13,6 +14,10 @@ public struct TelemetryBundle: Sendable {
     public let drain: DrainState
     public let logging: LoggingRuntime?
     public let version: String
+    /// The tracer and its exporter service (a no-op tracer when tracing is off).
+    public let tracing: TracingRuntime
+    /// Error events: one log line and one count per 5xx or failed job, by a bounded set of fingerprints.
+    public let errors: ErrorEvents
     /// Set once the HTTP listener is bound and accepting.
     public let listening = OnceFlag()
     private let statusProvider = MutexBox<(@Sendable () async -> String)?>(nil)
@@ -32,10 +37,20 @@ public struct TelemetryBundle: Sendable {
 
     /// `logging` is the process's logging runtime, when the executable set one up (its statistics become
     /// metrics).
-    public init(version: String, logging: LoggingRuntime? = nil, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    /// `tracing` builds the tracing runtime from the metrics factory (off when nil); `errors` chooses where the
+    /// error fingerprints seen are kept and how many get a label of their own.
+    public init(
+        version: String, logging: LoggingRuntime? = nil, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        tracing: ((any MetricsFactory) throws -> TracingRuntime)? = nil, errorFingerprintsFile: String? = nil,
+        errorFingerprintLabels: Int = 20
+    ) rethrows {
         self.version = version
         self.registry = registry
         self.metricsFactory = Self.prometheusFactory(registry: registry)
+        self.tracing = try tracing?(metricsFactory) ?? TracingRuntime(disabled: metricsFactory)
+        self.errors = ErrorEvents(
+            release: version, factory: metricsFactory, logger: Logger(label: "abm.errors"), maxFingerprintLabels: errorFingerprintLabels,
+            knownFile: errorFingerprintsFile)
         self.exporter = MetricsExporter(registry: registry)
         self.health = HealthRegistry(version: version)
         self.eventLoops = EventLoopMonitor()

@@ -46,11 +46,33 @@ struct ServeCommand: AsyncParsableCommand {
             printErr("abm: \(error)")
             throw ExitCode(78)  // EX_CONFIG
         }
-        // The process-wide backends are chosen here, once: JSON logs (stderr, file or journald) and a
-        // Prometheus registry behind swift-metrics.
+        // The process-wide backends are chosen here, once: JSON logs (stderr, file or journald) carrying the
+        // current span's ids, and a Prometheus registry behind swift-metrics. The tracer (swift-otel's, when an
+        // OTLP endpoint is set) is handed to the parts that start spans rather than installed process-wide:
+        // installed, the HTTP client of its own exporter would trace each export it sends.
         let logging = LoggingRuntime(configuration.loggingConfiguration)
-        LoggingSystem.bootstrap { label in logging.handler(label: label) }
-        let telemetry = TelemetryBundle(version: ABMVersion.current, logging: logging)
+        let telemetry: TelemetryBundle
+        do {
+            telemetry = try TelemetryBundle(
+                version: ABMVersion.current, logging: logging,
+                tracing: configuration.tracing.enabled
+                    ? { metrics in
+                        try TracingRuntime(
+                            settings: configuration.tracing, serviceVersion: ABMVersion.current, instance: configuration.instanceID,
+                            metrics: metrics, diagnostics: { label in logging.handler(label: label) })
+                    } : nil,
+                errorFingerprintsFile: configuration.dataDirectory + "/error-fingerprints.tsv",
+                errorFingerprintLabels: configuration.errorFingerprintLabels)
+        } catch {
+            printErr("abm: tracing could not be set up: \(error)")
+            logging.shutdown()
+            throw ExitCode(78)
+        }
+        LoggingSystem.bootstrap({ label, provider in
+            var handler = logging.handler(label: label)
+            handler.metadataProvider = provider
+            return handler
+        }, metadataProvider: telemetry.tracing.loggingMetadataProvider)
         MetricsSystem.bootstrap(telemetry.metricsFactory)
         let logger = Logger(label: "abm")
         logger.info(
@@ -58,7 +80,10 @@ struct ServeCommand: AsyncParsableCommand {
             metadata: [
                 "event": "startup", "version": "\(ABMVersion.current)", "host": "\(configuration.host)", "port": "\(configuration.port)",
                 "data_dir": "\(configuration.dataDirectory)", "log_destinations": "\(logging.destinations.joined(separator: ","))",
+                "tracing": "\(configuration.tracing.endpoint.map { "otlp \($0), sampler \(configuration.tracing.sampler)" } ?? "off")",
             ])
+        CrashReports(directory: configuration.crashReportDirectory, factory: telemetry.metricsFactory, errors: telemetry.errors, logger: logger)
+            .scan()
         // The rules are checked before anything starts: invalid rule files stop the service here.
         var alerting: AlertingService?
         if configuration.alertingEnabled {
@@ -106,10 +131,11 @@ struct ServeCommand: AsyncParsableCommand {
         //      next start;
         //   6. the shared store's notification session, then its connection pool (ABM_JOB_STORE=postgres
         //      only), after the queue so its last writes and signals still go out;
-        //   7. reload (SIGHUP) and 8. systemd (STOPPING=1, watchdog), last so both serve the whole shutdown.
+        //   7. tracing (when on): the span exporter flushes what the queue and the server ended, then stops;
+        //   8. reload (SIGHUP) and 9. systemd (STOPPING=1, watchdog), last so both serve the whole shutdown.
         let drain = DrainSignalService(state: telemetry.drain, delay: .seconds(configuration.shutdownDrainDelaySeconds))
         let services: [any Service] =
-            [systemd, reload] + parts.storeServices + [parts.queue, parts.eventLoops] + (parts.alerting.map { [$0] } ?? []) + [parts.httpServer, drain]
+            [systemd, reload] + (telemetry.tracing.service.map { [$0] } ?? []) + parts.storeServices + [parts.queue, parts.eventLoops] + (parts.alerting.map { [$0] } ?? []) + [parts.httpServer, drain]
         var group = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeoutSeconds)

@@ -33,11 +33,13 @@ import Jobs
             "ABM_ALERTMANAGER_URL": "http://127.0.0.1:9093", "ABM_ALERT_RESEND_INTERVAL": "2m", "ABM_TEST_FAULTS": "",
             "ABM_DATABASE_URL": "postgres://abm@db.example:6432/jobs?sslmode=require", "ABM_DATABASE_PASSWORD_FILE": #filePath,
             "ABM_DATABASE_MAX_CONNECTIONS": "20", "ABM_INSTANCE_ID": "abm-2", "ABM_JOB_NOTIFY": "off", "ABM_JOB_POLL_INTERVAL_MS": "250",
+            "ABM_ERROR_FINGERPRINT_LABELS": "7", "ABM_CRASH_DIR": "/var/lib/abm/crash",
         ]
         #expect(Set(env.keys) == Set(ServiceConfiguration.variables))
         let c = try ServiceConfiguration.load(environment: env, overrides: ["ABM_PORT": "9001"]).get()
         #expect(!c.alertingEnabled && c.alertRuleFiles == ["/etc/abm/a.yml", "/etc/abm/b.yml"] && c.alertEvaluationIntervalMs == 30_000)
         #expect(c.alertmanagerURL == "http://127.0.0.1:9093" && c.alertResendIntervalMs == 120_000)
+        #expect(c.errorFingerprintLabels == 7 && c.crashReportDirectory == "/var/lib/abm/crash" && !c.tracing.enabled)
         #expect(c.alertingConfiguration.instance == "0.0.0.0:9001" && c.alertingConfiguration.resendDelay == 120_000)
         #expect(c.host == "0.0.0.0" && c.port == 9001 && c.dataDirectory == "/var/lib/abm" && c.jobStore == .memory)
         #expect(c.logLevel == .debug && !c.rateLimitEnabled && c.defaultRateLimit == RateLimit(count: 10, window: .second))
@@ -115,9 +117,9 @@ import Jobs
             guard let eq = l.firstIndex(of: "="), l[l.startIndex..<eq].allSatisfy({ $0.isUppercase || $0 == "_" || $0.isNumber }) else { return nil }
             return String(l[l.startIndex..<eq])
         })
-        #expect(documented == Set(ServiceConfiguration.variables))
-        var read = Set<String>()
-        let pattern = try Regex(#""(ABM_[A-Z0-9_]+|LOG_LEVEL|RATE_LIMIT_ENABLED|DEFAULT_RATE_LIMIT|CORS_ORIGINS|MAX_REQUEST_SIZE|PROMETHEUS_ENABLED)""#)
+        #expect(documented == Set(ServiceConfiguration.variables + ServiceConfiguration.openTelemetryVariables))
+        var read = Set<String>(ServiceConfiguration.openTelemetryVariables)
+        let pattern = try Regex(#""(ABM_[A-Z0-9_]+|OTEL_[A-Z0-9_]+|LOG_LEVEL|RATE_LIMIT_ENABLED|DEFAULT_RATE_LIMIT|CORS_ORIGINS|MAX_REQUEST_SIZE|PROMETHEUS_ENABLED)""#)
         let sources = Self.root.appendingPathComponent("Sources")
         for case let url as URL in FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)! where url.pathExtension == "swift" {
             let text = try String(contentsOf: url, encoding: .utf8)

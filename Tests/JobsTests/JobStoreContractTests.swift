@@ -102,6 +102,27 @@ import Testing
         }
     }
 
+    /// The submission's trace context is kept with the job: read back by status, by the claim (a run links to it,
+    /// after a restart or on another instance) and by the listing, and copied to a cache hit's job.
+    @Test(arguments: kinds) func theSubmissionsTraceparentTravelsWithTheJob(kind: String) async throws {
+        try await withStore(kind) { store, _ in
+            let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            var s = Self.submission("t", cacheKey: "k")
+            s.job.traceparent = traceparent
+            #expect(try await admit(store, s).traceparent == traceparent)
+            #expect(try await admit(store, Self.submission("plain")).traceparent == nil)
+            #expect(try await store.job("t")?.traceparent == traceparent)
+            let claimed = try #require(try await store.claim(owner: "w1", leaseSeconds: 30, now: Self.t0))
+            #expect(claimed.job.id == "t" && claimed.job.traceparent == traceparent)
+            #expect(try await store.complete(claimed.lease, result: Array("{}".utf8), cacheKey: "k", cacheMaxEntries: 10, now: Self.t0))
+            var again = Self.submission("t2", cacheKey: "k")
+            again.job.traceparent = "00-11111111111111111111111111111111-2222222222222222-01"
+            let hit = try await admit(store, again)
+            #expect(hit.cached && hit.traceparent == again.job.traceparent)
+            #expect(try await store.list(after: nil, limit: 10).jobs.first { $0.id == "t" }?.traceparent == traceparent)
+        }
+    }
+
     @Test(arguments: kinds) func admissionRefusesAFullQueueAndAClientOverItsQuota(kind: String) async throws {
         try await withStore(kind) { store, _ in
             let limits = AdmissionLimits(maxQueued: 3, maxQueuedPerClient: 2, cacheMaxAge: 3600)

@@ -63,6 +63,14 @@ import TestSupport
         }
     }
 
+    /// swift-otel is built with its OTLP/HTTP exporter only: its default traits would add the gRPC exporter.
+    @Test func swiftOTelIsBuiltWithTheHTTPExporterOnly() throws {
+        let text = try String(contentsOf: Self.root.appendingPathComponent("Package.swift"), encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.contains("github.com/swift-otel/swift-otel\"") })
+        #expect(line.contains(#"traits: ["OTLPHTTP"]"#), "\(line)")
+        #expect(text.contains("swift-tools-version: 6.2"), "package traits need swift-tools-version 6.1 or later")
+    }
+
     @Test func theSBOMListsTheWholeResolvedGraph() async throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("sbom-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: out) }

@@ -22,7 +22,8 @@ extension RealProcessTests {
         for line in [
             "ok: abm served a request with journald logging; an upload without a client certificate was refused",
             "ok: the request's log line arrived on the log host, found by REQUEST_ID",
-            "ok: the received entry keeps its fields", "ok: the second upload sent nothing twice", "PASS",
+            "ok: the received entry keeps its fields", "ok: the same line is found by TRACE_ID, with its REQUEST_ID and SPAN_ID",
+            "ok: the second upload sent nothing twice", "PASS",
         ] {
             #expect(output.contains(line), "missing: \(line)")
         }

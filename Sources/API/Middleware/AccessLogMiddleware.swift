@@ -1,18 +1,27 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import Telemetry
 
 /// One log line per request: method, route template (never the raw path), status, duration, bytes in and
 /// out (when known), request id (from the logger) and client. Request bodies and headers are never logged.
+/// Every 5xx is also an error event (`ErrorEvents`: a structured line with type, message and fingerprint, and a
+/// count in `abm_errors_total`), whether or not metrics are exported.
 struct AccessLogMiddleware: RouterMiddleware {
     typealias Context = ABMRequestContext
+    let errors: ErrorEvents
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let clock = ContinuousClock()
         let start = clock.now
         var response = try await next(request, context)
-        // The error mapping's note to the metrics middleware never leaves the process, metrics on or off.
-        response.headers[ErrorMiddleware.errorTypeHeader] = nil
+        // The error mapping's note never leaves the process.
+        let errorType = response.headers[ErrorMiddleware.errorTypeHeader]
+        let errorMessage = response.headers[ErrorMiddleware.errorMessageHeader]
+        if errorType != nil || errorMessage != nil {
+            response.headers[ErrorMiddleware.errorTypeHeader] = nil
+            response.headers[ErrorMiddleware.errorMessageHeader] = nil
+        }
         let elapsed = clock.now - start
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         let route = MetricsMiddleware.routeLabel(context)
@@ -24,6 +33,12 @@ struct AccessLogMiddleware: RouterMiddleware {
         if let bytesIn = request.headers[.contentLength].flatMap({ Int($0) }) { metadata["bytes_in"] = .stringConvertible(bytesIn) }
         if let bytesOut = response.body.contentLength { metadata["bytes_out"] = .stringConvertible(bytesOut) }
         context.logger.log(level: response.status.code >= 500 ? .error : .info, "request completed", metadata: metadata)
+        if response.status.code >= 500 {
+            let type = errorType ?? "HTTP\(response.status.code)"
+            errors.record(
+                source: "http", type: type, message: errorMessage ?? "\(response.status.code) \(response.status.reasonPhrase) at \(route)",
+                logger: context.logger, metadata: ["route": .string(route), "status": .stringConvertible(Int(response.status.code))])
+        }
         return response
     }
 }

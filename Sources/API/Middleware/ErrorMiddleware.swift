@@ -9,8 +9,15 @@ import Synchronization
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = ABMRequestContext
     let routes: RouteTable
-    /// Carries the error type of a 5xx from here to the metrics middleware; removed before sending.
+    /// Carry the error type and message of a 5xx from here to the access log's error event; removed before
+    /// sending.
     static let errorTypeHeader = HTTPField.Name("X-ABM-Error-Type")!
+    static let errorMessageHeader = HTTPField.Name("X-ABM-Error-Message")!
+
+    /// The error's text as one header-safe line (printable ASCII, at most 300 characters).
+    static func note(_ error: any Error) -> String {
+        String(String(describing: error).unicodeScalars.prefix(300).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?" })
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -27,15 +34,14 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             var headers: HTTPFields = [:]
             if error.status.code >= 500 {
-                context.logger.error("request error", metadata: ["error": "\(error)", "error_type": "\(type(of: error))"])
                 headers[Self.errorTypeHeader] = String(describing: type(of: error))
+                headers[Self.errorMessageHeader] = Self.note(error)
             }
             return .json(["detail": .string(error.status.reasonPhrase)], status: error.status, headers: headers)
         } catch {
-            context.logger.error("unhandled error", metadata: ["error": "\(error)", "error_type": "\(type(of: error))"])
             return .json(
                 ["detail": "Internal Server Error"], status: .internalServerError,
-                headers: [Self.errorTypeHeader: String(describing: type(of: error))])
+                headers: [Self.errorTypeHeader: String(describing: type(of: error)), Self.errorMessageHeader: Self.note(error)])
         }
     }
 }

@@ -7,8 +7,8 @@ import Synchronization
 
 
 /// HTTP metrics through swift-metrics: requests by method, route template and status; duration; in-flight;
-/// request and response sizes. Every 5xx is also an error event (logged with its type and a stable
-/// fingerprint, and counted in `abm_errors_total`). Route labels are templates, never raw paths.
+/// request and response sizes. Route labels are templates, never raw paths. (Error events are the access
+/// log's.)
 struct MetricsMiddleware: RouterMiddleware {
     typealias Context = ABMRequestContext
     let factory: any MetricsFactory
@@ -64,9 +64,7 @@ struct MetricsMiddleware: RouterMiddleware {
         inFlight.increment()
         defer { inFlight.decrement() }
         let start = ContinuousClock.now
-        var response = try await next(request, context)
-        let errorType = response.headers[ErrorMiddleware.errorTypeHeader]
-        response.headers[ErrorMiddleware.errorTypeHeader] = nil
+        let response = try await next(request, context)
         let route = Self.routeLabel(context)
         let method = request.method.rawValue
         let (counter, duration, requestSize, responseSize) = handles.get(method: method, route: route, status: Int(response.status.code))
@@ -75,16 +73,6 @@ struct MetricsMiddleware: RouterMiddleware {
         duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         if let length = request.headers[.contentLength].flatMap({ Int($0) }) { requestSize.record(length) }
         if let length = response.body.contentLength { responseSize.record(length) }
-        if response.status.code >= 500 {
-            let type = errorType ?? "HTTP\(response.status.code)"
-            Counter(label: "abm_errors_total", dimensions: [("source", "http"), ("type", type)], factory: factory).increment()
-            context.logger.error(
-                "request failed",
-                metadata: [
-                    "event": "request_failed", "error_type": "\(type)", "route": "\(route)", "status": "\(response.status.code)",
-                    "fingerprint": "\(ErrorFingerprint.make(type: type, message: route))",
-                ])
-        }
         return response
     }
 

@@ -45,6 +45,8 @@ struct JobRoutes {
             return Response.json([
                 "job_id": .string(job.id), "status": .string(job.status.rawValue), "progress_pct": .num(job.progressPct),
                 "current_month": .integer(job.currentMonth), "total_months": .integer(job.totalMonths), "error": .str(job.error),
+                // The trace of the submitting request (null when tracing was off then).
+                "trace_id": .str(job.traceparent.flatMap(JobTrace.traceID(ofTraceparent:))),
             ])
         }
         router.get("/api/v2/abm/jobs/:job_id/results") { _, context in

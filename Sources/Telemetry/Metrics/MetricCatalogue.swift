@@ -76,6 +76,13 @@ public enum MetricCatalogue {
     public static let alertStoreBytes = "abm_alert_store_bytes"
     public static let alertmanagerSent = "abm_alertmanager_alerts_sent_total"
     public static let alertmanagerFailures = "abm_alertmanager_notifications_failed_total"
+    // Tracing (the span pipeline's own health).
+    public static let tracingEnabled = "abm_tracing_enabled"
+    public static let tracingSpansExported = "abm_tracing_spans_exported_total"
+    public static let tracingSpansDropped = "abm_tracing_spans_dropped_total"
+    public static let tracingExportFailures = "abm_tracing_export_failures_total"
+    public static let crashReports = "abm_crash_reports_total"
+    public static let errorFingerprintsNew = "abm_error_fingerprints_new_total"
 
     public static let entries: [Entry] = [
         e(processCPUSeconds, .counter, [], "Total user and system CPU time spent in seconds."),
@@ -116,7 +123,9 @@ public enum MetricCatalogue {
         e(logDropped, .counter, [], "Log lines that could not be written (disk or file failure)."),
         e(logRotations, .counter, [], "Log file rotations."),
         e(logWriteErrors, .counter, [], "Failed writes to a log destination."),
-        e(errors, .counter, ["source", "type"], "Error events (every 5xx response and every failed job), by source and error type."),
+        e(errors, .counter, ["source", "type", "fingerprint"], "Error events (every 5xx response and every failed job), by source, error type and fingerprint (the first ABM_ERROR_FINGERPRINT_LABELS fingerprints; later ones as other)."),
+        e(errorFingerprintsNew, .counter, [], "Error fingerprints never seen before by this data directory (the error_new_fingerprint log lines name them)."),
+        e(crashReports, .counter, [], "Crash reports of earlier runs found in the crash directory at start (each logged once)."),
         e(buildInfo, .gauge, ["version", "swift_version"], "Build information; the value is always 1."),
         e(scrapeDuration, .gauge, [], "Duration of the previous /metrics scrape in seconds."),
         e(collectorFailures, .counter, ["collector", "reason"], "Metrics collectors skipped during a scrape, by collector and reason (error, timeout)."),
@@ -134,6 +143,10 @@ public enum MetricCatalogue {
         e(alertStoreBytes, .gauge, [], "Approximate memory of the alert evaluator's sample store in bytes."),
         e(alertmanagerSent, .counter, [], "Alerts delivered to Alertmanager (firing and resolved)."),
         e(alertmanagerFailures, .counter, [], "Alertmanager notifications that failed after every retry (their alerts are lost until the next resend)."),
+        e(tracingEnabled, .gauge, [], "1 when spans are exported (an OTLP endpoint is set), 0 when tracing is off."),
+        e(tracingSpansExported, .counter, [], "Spans the OTLP exporter delivered."),
+        e(tracingSpansDropped, .counter, ["reason"], "Spans lost before delivery, by reason (queue_full: the batch queue was full; export_failed: their batch could not be delivered)."),
+        e(tracingExportFailures, .counter, [], "Span batches whose export failed (collector down, refused or too slow)."),
     ]
 
     public static func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }

@@ -1,0 +1,79 @@
+import HTTPTypes
+import Hummingbird
+import Jobs
+import Telemetry
+import Tracing
+
+/// A server span per request, following the OpenTelemetry HTTP conventions: named `METHOD /route/{template}`
+/// (the method alone when no route matched), with `http.request.method`, `http.route`, `url.path`,
+/// `url.scheme`, `network.protocol.version`, `client.address`, `user_agent.original` and
+/// `http.response.status_code`. A 5xx sets the span's status to error; a 4xx does not (the server did its job).
+///
+/// An incoming W3C `traceparent` (and `tracestate`) becomes the span's parent; a malformed one is dropped here,
+/// before the tracer sees it, and the request starts a new trace. Every response carries the `traceparent` of
+/// its span, so a client can quote it. The span ends once the body is written (streams included).
+///
+/// Not Hummingbird's `TracingMiddleware`: that one reads the process-wide tracer (this one is given its
+/// tracer, so tests see their own spans), marks only thrown errors (the error mapping inside answers them as
+/// responses, so a 500 would never be marked) and names spans without the method.
+struct ServerSpanMiddleware: RouterMiddleware {
+    typealias Context = ABMRequestContext
+    let tracer: any Tracer
+    static let traceparent = HTTPField.Name("traceparent")!
+    static let tracestate = HTTPField.Name("tracestate")!
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var parent = InstrumentationContext.current ?? .topLevel
+        let incoming = TraceHeaders.sanitize(traceparent: request.headers[Self.traceparent], tracestate: request.headers[Self.tracestate])
+        if let traceparent = incoming.traceparent,
+            let remote = JobTrace.context(traceparent: traceparent, tracestate: incoming.tracestate, tracer: tracer)
+        {
+            parent = remote
+        }
+        let method = request.method.rawValue
+        let span = tracer.startSpan(method, context: parent, ofKind: .server)
+        span.updateAttributes { a in
+            a["http.request.method"] = method
+            a["url.path"] = request.uri.path
+            a["url.scheme"] = "http"
+            a["network.protocol.version"] = "1.1"
+            a["client.address"] = context.clientAddress
+            if let agent = request.headers[.userAgent] { a["user_agent.original"] = String(agent.prefix(256)) }
+            if let length = request.headers[.contentLength].flatMap({ Int($0) }) { a["http.request.body.size"] = length }
+        }
+        let ending = SpanEnd(span)
+        do {
+            var response = try await InstrumentationContext.$current.withValue(span.context) { try await next(request, context) }
+            let code = Int(response.status.code)
+            // A route template, or none (Hummingbird names an unmatched request "NotFound").
+            let route = context.endpointPath.flatMap { $0.hasPrefix("/") ? MetricsMiddleware.template($0) : nil }
+            if let route { span.operationName = method + " " + route }
+            span.updateAttributes { a in
+                if let route { a["http.route"] = route }
+                a["http.response.status_code"] = code
+                if let length = response.body.contentLength { a["http.response.body.size"] = length }
+                if code >= 500 { a["error.type"] = String(code) }
+            }
+            if code >= 500 { span.setStatus(SpanStatus(code: .error, message: response.status.reasonPhrase)) }
+            if let value = JobTrace.traceparent(of: span.context, tracer: tracer) { response.headers[Self.traceparent] = value }
+            let body = response.body
+            response.body = ResponseBody(contentLength: body.contentLength) { writer in
+                defer { ending.end() }
+                try await body.write(writer)
+            }
+            return response
+        } catch {
+            let code = (error as? any HTTPResponseError)?.status.code ?? 500
+            span.updateAttributes { a in
+                a["http.response.status_code"] = Int(code)
+                if code >= 500 { a["error.type"] = String(describing: type(of: error)) }
+            }
+            if code >= 500 {
+                span.recordError(error)
+                span.setStatus(SpanStatus(code: .error))
+            }
+            ending.end()
+            throw error
+        }
+    }
+}
