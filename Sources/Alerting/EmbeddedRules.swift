@@ -166,6 +166,34 @@ groups:
           description: "{{ $value | humanize }} watchdog pings were withheld in 10 minutes: liveness failed or the event loops stalled; systemd restarts the service if this goes on."
           runbook_url: "runbooks/AbmWatchdogPingsSkipped.md"
 
+      - alert: AbmNewErrorFingerprint
+        expr: sum by (job, instance) (increase(abm_error_fingerprints_new_total[1h])) > 0
+        labels:
+          severity: warning
+        annotations:
+          summary: "abm {{ $labels.instance }} raised an error it never raised before"
+          description: "{{ $value | humanize }} error fingerprints new to this instance appeared in the last hour: a new failure, often from the release that is running."
+          runbook_url: "runbooks/AbmNewErrorFingerprint.md"
+
+      - alert: AbmCrashReported
+        expr: max by (job, instance) (abm_crash_reports_recent) > 0
+        labels:
+          severity: warning
+        annotations:
+          summary: "abm {{ $labels.instance }} crashed and was restarted"
+          description: "This start found {{ $value | humanize }} crash reports of earlier runs; the service runs again, the reports say where it crashed."
+          runbook_url: "runbooks/AbmCrashReported.md"
+
+      - alert: AbmTracingSpansLost
+        expr: sum by (job, instance) (increase(abm_tracing_spans_dropped_total[10m])) > 0
+        for: 5m
+        labels:
+          severity: warning
+        annotations:
+          summary: "abm {{ $labels.instance }} is losing spans"
+          description: "{{ $value | humanize }} spans were dropped in the last 10 minutes (collector unreachable or too slow, or the span queue full); requests are not affected."
+          runbook_url: "runbooks/AbmTracingSpansLost.md"
+
       - alert: AbmTargetDown
         expr: up{job="abm"} == 0
         for: 2m

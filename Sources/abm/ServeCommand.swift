@@ -82,8 +82,8 @@ struct ServeCommand: AsyncParsableCommand {
                 "data_dir": "\(configuration.dataDirectory)", "log_destinations": "\(logging.destinations.joined(separator: ","))",
                 "tracing": "\(configuration.tracing.endpoint.map { "otlp \($0), sampler \(configuration.tracing.sampler)" } ?? "off")",
             ])
-        CrashReports(directory: configuration.crashReportDirectory, factory: telemetry.metricsFactory, errors: telemetry.errors, logger: logger)
-            .scan()
+        let crashes = CrashReports(directory: configuration.crashReportDirectory, errors: telemetry.errors, logger: logger).scan()
+        telemetry.exporter.register(CrashReportsCollector(found: crashes.count))
         // The rules are checked before anything starts: invalid rule files stop the service here.
         var alerting: AlertingService?
         if configuration.alertingEnabled {

@@ -58,11 +58,12 @@ import Testing
         #expect(lines.contains(#"abm_errors_total{source="job",type="Other",fingerprint="other"} 1"#))
         #expect(lines.contains(#"abm_errors_total{source="job",type="Fourth",fingerprint="other"} 1"#))
         #expect(lines.contains("abm_error_fingerprints_new_total 4"))
-        let records = capture.lines.filter { $0.2["event"] == "error_event" }
+        let records = capture.lines.filter { $0.1 == "error event" }
         #expect(records.count == 5 && records.allSatisfy { $0.0 == .error })
         let first = try #require(records.first?.2)
         #expect(first["error_type"] == "HTTP500" && first["error"] == "boom" && first["fingerprint"] == .string(fp))
         #expect(first["release"] == "9.9.9" && first["source"] == "http" && first["route"] == "/x")
+        #expect(first["event"] == "request_failed" && records[2].2["event"] == "job_failed", "the catalogued events keep their MESSAGE_IDs")
         // Other fingerprints keep their own value in the log line even when counted as "other".
         #expect(records.last?.2["fingerprint"] == .string(ErrorEvents.fingerprint(type: "Fourth", message: "fourth kind")))
         #expect(capture.lines.filter { $0.2["event"] == "error_new_fingerprint" }.count == 4)
@@ -131,7 +132,7 @@ import Testing
         let factory = TelemetryBundle.prometheusFactory(registry: registry)
         let logger = Logger(label: "t") { _ in SwiftLogNoOpLogHandler() }
         let errors = ErrorEvents(release: "1", factory: factory, logger: logger)
-        let crashes = CrashReports(directory: dir, factory: factory, errors: errors, logger: logger)
+        let crashes = CrashReports(directory: dir, errors: errors, logger: logger)
         #expect(crashes.scan().map(\.file) == ["abm-41-0.json"])
         #expect(crashes.scan().isEmpty, "a report is reported once")
         try Data(Self.report.utf8).write(to: URL(fileURLWithPath: dir + "/abm-42-0.json"))
@@ -140,9 +141,15 @@ import Testing
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         let text = String(decoding: buffer, as: UTF8.self)
-        #expect(text.contains("abm_crash_reports_total 2"))
         #expect(text.contains(#"abm_errors_total{source="crash",type="Illegal instruction""#))
         // A missing directory is not an error.
-        #expect(CrashReports(directory: dir + "/none", factory: factory, logger: logger).scan().isEmpty)
+        #expect(CrashReports(directory: dir + "/none", logger: logger).scan().isEmpty)
+    }
+
+    @Test func theGaugeHoldsForTheFirstHourOnly() async throws {
+        let fresh = try await CrashReportsCollector(found: 2).collect()
+        #expect(fresh.first?.name == "abm_crash_reports_recent" && fresh.first?.samples.first?.value == 2)
+        let old = try await CrashReportsCollector(found: 2, started: .now - .seconds(3601)).collect()
+        #expect(old.first?.samples.first?.value == 0)
     }
 }

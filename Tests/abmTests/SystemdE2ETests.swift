@@ -16,6 +16,7 @@ extension RealProcessTests {
         let binary = SimulateCommandTests.binary.path
         let (status, output) = try await offPool { try runProgram("/bin/bash", [script, binary, "18491"]) }
         #expect(status == 0, "\(output)")
+        #expect(output.contains("ok: a crash (a trap) under the hardened unit -> JSON crash report"))
         #expect(output.contains("systemd e2e: all checks passed"))
     }
 }

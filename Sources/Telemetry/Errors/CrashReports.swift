@@ -1,16 +1,15 @@
-import CoreMetrics
 import Foundation
 import Logging
 
 /// Crash reports of earlier runs: the unit sets `SWIFT_BACKTRACE=...,format=json,output-to=<ABM_CRASH_DIR>`, so a
 /// crash leaves the Swift runtime's JSON backtrace there (`abm-<pid>-<n>.json`). At start, each report not seen
 /// before is logged once (`event=crash_report`: time, signal, the crashed thread's first frames), becomes an error
-/// event (source `crash`, so a new crash site raises the new-fingerprint alert) and is counted in
-/// `abm_crash_reports_total`. The reports stay where they are, as evidence; their names are remembered in
-/// `.reported` in the same directory.
+/// event (source `crash`) and is counted in `abm_crash_reports_recent`, a gauge that holds the number found for
+/// the first hour of this run (a counter that jumps before the first scrape would show no increase; this alerts
+/// for an hour after the restart that followed a crash). The reports stay where they are, as evidence; their
+/// names are remembered in `.reported` in the same directory.
 public struct CrashReports: Sendable {
     public let directory: String
-    let factory: any MetricsFactory
     let errors: ErrorEvents?
     let logger: Logger
     /// A report larger than this is reported by name only (a runaway file never costs more to read).
@@ -18,9 +17,8 @@ public struct CrashReports: Sendable {
     /// At most this many reports are read per start; the rest wait for the next.
     static let maxPerStart = 50
 
-    public init(directory: String, factory: any MetricsFactory, errors: ErrorEvents? = nil, logger: Logger) {
+    public init(directory: String, errors: ErrorEvents? = nil, logger: Logger) {
         self.directory = directory
-        self.factory = factory
         self.errors = errors
         self.logger = logger
     }
@@ -54,9 +52,15 @@ public struct CrashReports: Sendable {
     /// read is logged at warning and left for the next start.
     @discardableResult
     public func scan() -> [Summary] {
-        let counter = Counter(label: MetricCatalogue.crashReports, factory: factory)
-        counter.increment(by: 0)
         let fm = FileManager.default
+        // The backtracer writes into this directory but does not create it.
+        if !fm.fileExists(atPath: directory) {
+            do {
+                try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+            } catch {
+                logger.warning("the crash report directory cannot be created", metadata: ["path": .string(directory), "error": "\(error)"])
+            }
+        }
         guard let names = try? fm.contentsOfDirectory(atPath: directory) else { return [] }
         let ledger = directory + "/.reported"
         var reported = Set(((try? String(contentsOfFile: ledger, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init))
@@ -74,15 +78,18 @@ public struct CrashReports: Sendable {
                 continue
             }
             out.append(summary)
-            counter.increment()
             let metadata: Logger.Metadata = [
-                "event": "crash_report", "crash_file": .string(path), "crash_time": .string(summary.time ?? ""),
+                "crash_file": .string(path), "crash_time": .string(summary.time ?? ""),
                 "crash_frames": .string(summary.frames.joined(separator: " | ")),
             ]
-            logger.critical("an earlier run crashed: \(summary.description)", metadata: metadata)
-            errors?.record(
-                source: "crash", type: summary.description, message: summary.frames.first ?? summary.description, logger: logger,
-                metadata: ["crash_file": .string(path)])
+            if let errors {
+                // One line: the error event (event=crash_report) carries the report's place and frames.
+                errors.record(
+                    source: "crash", type: summary.description, message: summary.frames.first ?? summary.description, logger: logger,
+                    metadata: metadata)
+            } else {
+                logger.critical("an earlier run crashed: \(summary.description)", metadata: metadata.merging(["event": "crash_report"]) { $1 })
+            }
             reported.insert(name)
         }
         if !fresh.isEmpty {
@@ -96,5 +103,25 @@ public struct CrashReports: Sendable {
             }
         }
         return out
+    }
+}
+
+/// `abm_crash_reports_recent`: the reports a start found, for the first hour of the run, then 0.
+public struct CrashReportsCollector: MetricsCollector {
+    public let name = "crash_reports"
+    let found: Int
+    let started: ContinuousClock.Instant
+    let window: Duration
+
+    public init(found: Int, started: ContinuousClock.Instant = .now, window: Duration = .seconds(3600)) {
+        self.found = found
+        self.started = started
+        self.window = window
+    }
+
+    public func collect() async throws -> [MetricFamilySnapshot] {
+        let e = MetricCatalogue.entry(MetricCatalogue.crashReports)!
+        let value = ContinuousClock.now - started < window ? Double(found) : 0
+        return [MetricFamilySnapshot(name: e.name, help: e.help, kind: .gauge, samples: [.init(value: value)])]
     }
 }

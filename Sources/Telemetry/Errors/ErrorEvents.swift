@@ -3,9 +3,10 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Error events: every 5xx response and every failed job becomes one structured `error_event` log line
-/// (source, type, message, fingerprint, release, and the trace and span ids when tracing is on) and one count
-/// in `abm_errors_total{source,type,fingerprint}`.
+/// Error events: every 5xx response and every failed job becomes one structured log line (`event` is
+/// `request_failed`, `job_failed` or `crash_report` by source, each with its journald MESSAGE_ID; with
+/// `error_type`, `error`, `fingerprint`, `release`, and `trace_id` and `span_id` when tracing is on) and one
+/// count in `abm_errors_total{source,type,fingerprint}`.
 ///
 /// The fingerprint is stable across runs and hosts (digits are masked, so ids and counts do not split it). The
 /// label set is bounded: the first `maxFingerprintLabels` distinct fingerprints since start keep their own
@@ -89,26 +90,31 @@ public final class ErrorEvents: Sendable {
         }
         Counter(label: MetricCatalogue.errors, dimensions: [("source", source), ("type", type), ("fingerprint", label)], factory: factory)
             .increment()
-        var fields = metadata
-        fields["event"] = "error_event"
-        fields["source"] = .string(source)
-        fields["error_type"] = .string(type)
-        fields["error"] = .string(message)
-        fields["fingerprint"] = .string(fp)
-        fields["release"] = .string(release)
-        logger.error("error event", metadata: fields)
+        let fields: Logger.Metadata = [
+            "event": .string(Self.event(source)), "source": .string(source), "error_type": .string(type), "error": .string(message),
+            "fingerprint": .string(fp), "release": .string(release),
+        ]
+        logger.error("error event", metadata: metadata.merging(fields) { $1 })
         if isNew {
             newFingerprints.increment()
-            var note = metadata
-            note["event"] = "error_new_fingerprint"
-            note["fingerprint"] = .string(fp)
-            note["error_type"] = .string(type)
-            note["source"] = .string(source)
-            note["release"] = .string(release)
-            logger.warning("new error fingerprint", metadata: note)
+            let note: Logger.Metadata = [
+                "event": "error_new_fingerprint", "source": .string(source), "error_type": .string(type), "fingerprint": .string(fp),
+                "release": .string(release),
+            ]
+            logger.warning("new error fingerprint", metadata: metadata.merging(note) { $1 })
             if let fileText, let knownFile { save(fileText, to: knownFile) }
         }
         return fp
+    }
+
+    /// The catalogued event (and so the journald MESSAGE_ID) of an error from `source`.
+    static func event(_ source: String) -> String {
+        switch source {
+        case "http": return "request_failed"
+        case "job": return "job_failed"
+        case "crash": return "crash_report"
+        default: return "error_event"
+        }
     }
 
     /// Writes the known fingerprints through a temporary file and a rename; a failure is logged, never thrown.

@@ -13,6 +13,9 @@ public enum LogEventCatalogue {
         "alert_state_change": "4e6a8c0e2f3b45d7b9d1f3a5c7e9a1c6",
         "watchdog_skipped": "a7c9e1b3d5f74a9b8d0f2a4c6e8b0dd7",
         "log_write_failed": "f1d3b5a7c9e14b3d9f5a7c9e1b3d5fe8",
+        "error_new_fingerprint": "9b3d5f7a1c2e44b6a8d0f2b4c6e8a0f9",
+        "crash_report": "5d7f9b1c3e5a46c8b0d2f4a6c8e0b2da",
+        "tracing_diagnostic": "c1e3a5b7d9f04c2e8a6b4d2f0e8c6a4b",
     ]
 
     public static func messageID(for event: String) -> String? { messageIDs[event] }

@@ -81,7 +81,7 @@ public enum MetricCatalogue {
     public static let tracingSpansExported = "abm_tracing_spans_exported_total"
     public static let tracingSpansDropped = "abm_tracing_spans_dropped_total"
     public static let tracingExportFailures = "abm_tracing_export_failures_total"
-    public static let crashReports = "abm_crash_reports_total"
+    public static let crashReports = "abm_crash_reports_recent"
     public static let errorFingerprintsNew = "abm_error_fingerprints_new_total"
 
     public static let entries: [Entry] = [
@@ -125,7 +125,7 @@ public enum MetricCatalogue {
         e(logWriteErrors, .counter, [], "Failed writes to a log destination."),
         e(errors, .counter, ["source", "type", "fingerprint"], "Error events (every 5xx response and every failed job), by source, error type and fingerprint (the first ABM_ERROR_FINGERPRINT_LABELS fingerprints; later ones as other)."),
         e(errorFingerprintsNew, .counter, [], "Error fingerprints never seen before by this data directory (the error_new_fingerprint log lines name them)."),
-        e(crashReports, .counter, [], "Crash reports of earlier runs found in the crash directory at start (each logged once)."),
+        e(crashReports, .gauge, [], "Crash reports of earlier runs that this start found (each logged once); back to 0 once the process has run an hour."),
         e(buildInfo, .gauge, ["version", "swift_version"], "Build information; the value is always 1."),
         e(scrapeDuration, .gauge, [], "Duration of the previous /metrics scrape in seconds."),
         e(collectorFailures, .counter, ["collector", "reason"], "Metrics collectors skipped during a scrape, by collector and reason (error, timeout)."),
