@@ -211,8 +211,8 @@ def run(binary, base):
         port = svc.port
 
         # 1. A server span per request, child of the incoming traceparent; the response carries the span's traceparent.
-        s, _, h = request(port, "GET", "/api/v1/health/live", headers={"traceparent": "00-%s-%s-01" % (TRACE, PARENT),
-                                                                        "tracestate": "vendor=abc"})
+        s, _, h = request(port, "GET", "/api/v2/abm/queue/stats", headers={"traceparent": "00-%s-%s-01" % (TRACE, PARENT),
+                                                                            "tracestate": "vendor=abc"})
         tp = h.get("traceparent", "")
         if s != 200 or not tp.startswith("00-" + TRACE + "-") or tp.split("-")[2] == PARENT:
             raise Failure("response traceparent %r does not continue trace %s with a span of its own" % (tp, TRACE))
@@ -220,7 +220,7 @@ def run(binary, base):
         a = attrs(span)
         if span.parent_span_id.hex() != PARENT or span.span_id.hex() != tp.split("-")[2]:
             raise Failure("server span parent %s / id %s, wanted %s / %s" % (span.parent_span_id.hex(), span.span_id.hex(), PARENT, tp.split("-")[2]))
-        if span.name != "GET /api/v1/health/live" or a.get("http.route") != "/api/v1/health/live" or a.get("http.response.status_code") != 200 \
+        if span.name != "GET /api/v2/abm/queue/stats" or a.get("http.route") != "/api/v2/abm/queue/stats" or a.get("http.response.status_code") != 200 \
                 or a.get("http.request.method") != "GET" or span.status.code == trace_pb2.Status.STATUS_CODE_ERROR:
             raise Failure("server span %s %s status %s" % (span.name, a, span.status))
         if span.trace_state != "vendor=abc":
@@ -228,11 +228,11 @@ def run(binary, base):
         resource = receiver.resource_of(span)
         if resource.get("service.name") != "abm-service" or not resource.get("service.version"):
             raise Failure("resource %s" % resource)
-        ok("server span 'GET /api/v1/health/live' is a child of the incoming traceparent, keeps its tracestate, and the "
+        ok("server span 'GET /api/v2/abm/queue/stats' is a child of the incoming traceparent, keeps its tracestate, and the "
            "response's traceparent names it")
 
         # 2. A malformed traceparent is dropped before the tracer: a new trace, no extraction warning with the headers.
-        s, _, h = request(port, "GET", "/health/live", headers={"traceparent": "00-XYZ-notatrace-01", "authorization": "Bearer secret-token"})
+        s, _, h = request(port, "GET", "/", headers={"traceparent": "00-XYZ-notatrace-01", "authorization": "Bearer secret-token"})
         tp = h.get("traceparent", "")
         if s != 200 or len(tp) != 55 or TRACE in tp:
             raise Failure("a malformed traceparent gave %r" % tp)
@@ -271,15 +271,24 @@ def run(binary, base):
         ok("job %s: producer span in the request's trace, status trace_id %s, run span linked to it (attempt 1) with "
            "phases %s" % (job, TRACE, ", ".join(sorted(children))))
 
-        # 5. Log lines inside a request and a job carry trace_id and span_id.
+        # 5. Log lines inside a request and a job carry trace_id and span_id. Probes have no span and log at debug.
+        s, _, h = request(port, "GET", "/api/v1/health/live", headers={"traceparent": "00-%s-%s-01" % ("1" * 32, PARENT)})
+        if s != 200 or "traceparent" in h:
+            raise Failure("a probe answered %s with traceparent %r" % (s, h.get("traceparent")))
         time.sleep(0.3)
         lines = svc.log_lines()
+        if any(l.get("msg") == "request completed" and l.get("route", "").endswith("/health/live") for l in lines):
+            raise Failure("a probe's access line was logged at INFO")
+        with receiver.lock:
+            if any(s.trace_id.hex() == "1" * 32 for _, s in receiver.spans):
+                raise Failure("a probe made a span")
         access = [l for l in lines if l.get("msg") == "request completed" and l.get("route") == "/api/v2/abm/simulate"]
         if not access or access[-1].get("trace_id") != TRACE or len(access[-1].get("span_id", "")) != 16:
             raise Failure("the access log line of the submission: %s" % (access[-1:] or "none"))
         if any("secret-token" in json.dumps(l) for l in lines):
             raise Failure("a request header reached the log")
-        ok("the access log line carries the request's trace_id and span_id; no request header reached the log")
+        ok("the access log line carries the request's trace_id and span_id; no request header reached the log; "
+           "a probe made no span and no INFO line")
 
         # 6. kill -9 while a job runs, restart: the rerun is a new run span, attempt 2, linked to the same submission.
         s, data, _ = request(port, "POST", "/api/v2/abm/simulate", body(seed=9, horizon=240, agents=1000, buckets=200),
@@ -302,9 +311,9 @@ def run(binary, base):
         before = metric(port, "abm_tracing_export_failures_total")
         started = time.time()
         for _ in range(50):
-            s, _, h = request(port, "GET", "/api/v1/health/live", timeout=5)
+            s, _, h = request(port, "GET", "/", timeout=5)
             if s != 200 or "traceparent" not in h:
-                raise Failure("with the receiver down a probe answered %s" % s)
+                raise Failure("with the receiver down a request answered %s" % s)
         elapsed = time.time() - started
         deadline = time.time() + 20
         while metric(port, "abm_tracing_export_failures_total") <= before and time.time() < deadline:
@@ -312,7 +321,7 @@ def run(binary, base):
         failures = metric(port, "abm_tracing_export_failures_total")
         if failures <= before:
             raise Failure("failed exports were not counted")
-        ok("receiver stopped: 50 probes answered 200 in %.2fs; abm_tracing_export_failures_total %g -> %g, "
+        ok("receiver stopped: 50 requests answered 200 in %.2fs; abm_tracing_export_failures_total %g -> %g, "
            "abm_tracing_spans_dropped_total %g" % (elapsed, before, failures, metric(port, "abm_tracing_spans_dropped_total")))
         svc.stop()
 

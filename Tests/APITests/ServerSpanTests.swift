@@ -28,22 +28,25 @@ import Tracing
     @Test func aSpanPerRequestNamedByRouteWithHTTPAttributes() async throws {
         let tracer = InMemoryTracer()
         try await withApp(telemetry: telemetry(tracer)) { client in
-            let live = try await client.call(.get, "/api/v1/health/live", headers: [.userAgent: "probe/1"])
-            #expect(live.status == .ok)
-            let s = try #require(await span(tracer, "GET /api/v1/health/live"))
+            let stats = try await client.call(.get, "/api/v2/abm/queue/stats", headers: [.userAgent: "probe/1"])
+            #expect(stats.status == .ok)
+            let s = try #require(await span(tracer, "GET /api/v2/abm/queue/stats"))
             #expect(s.kind == .server && s.status == nil)
-            #expect(s.attributes["http.route"]?.toSpanAttribute() == .string("/api/v1/health/live"))
+            #expect(s.attributes["http.route"]?.toSpanAttribute() == .string("/api/v2/abm/queue/stats"))
             #expect(s.attributes["http.response.status_code"]?.toSpanAttribute() == .int64(200))
             #expect(s.attributes["http.request.method"]?.toSpanAttribute() == .string("GET"))
             #expect(s.attributes["user_agent.original"]?.toSpanAttribute() == .string("probe/1"))
             // A job route's span is named by its template, never by the raw path.
             _ = try await client.call(.get, "/api/v2/abm/jobs/abm_000000000000/status")
             #expect(await span(tracer, "GET /api/v2/abm/jobs/{job_id}/status") != nil)
+            // Probes and scrapes have no span.
+            for probe in ["/health/live", "/api/v1/health/ready", "/health", "/metrics"] { _ = try await client.call(.get, probe) }
             // No route: the method alone; a 404 is not an error of the server.
             let missing = try await client.call(.get, "/no/such/path")
             #expect(missing.status == .notFound)
             let m = try #require(await span(tracer, "GET"), "\(tracer.finishedSpans.map(\.operationName))")
             #expect(m.status == nil && m.attributes["http.response.status_code"]?.toSpanAttribute() == .int64(404))
+            #expect(!tracer.finishedSpans.contains { $0.operationName.contains("health") || $0.operationName.contains("metrics") })
         }
     }
 

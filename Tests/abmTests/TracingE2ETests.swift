@@ -19,11 +19,11 @@ extension RealProcessTests {
         let (status, output) = try await offPool { try runProgram(Self.python, [script, binary, "18900"]) }
         #expect(status == 0, "\(output.suffix(6000))")
         for line in [
-            "ok: server span 'GET /api/v1/health/live' is a child of the incoming traceparent",
+            "ok: server span 'GET /api/v2/abm/queue/stats' is a child of the incoming traceparent",
             "ok: a malformed traceparent starts a new trace; a 404 is not an error on its span",
             "run span linked to it (attempt 1) with phases job complete, job compute, job write result",
-            "ok: the access log line carries the request's trace_id and span_id; no request header reached the log",
-            "links to the submitting request's span", "ok: receiver stopped: 50 probes answered 200",
+            "ok: the access log line carries the request's trace_id and span_id; no request header reached the log; a probe made no span",
+            "links to the submitting request's span", "ok: receiver stopped: 50 requests answered 200",
             "ok: OTEL_EXPORTER_OTLP_PROTOCOL=grpc and http/json are refused at start (exit 78) with the reason", "PASS",
         ] {
             #expect(output.contains(line), "missing: \(line)")

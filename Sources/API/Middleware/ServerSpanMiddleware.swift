@@ -9,6 +9,8 @@ import Tracing
 /// `url.scheme`, `network.protocol.version`, `client.address`, `user_agent.original` and
 /// `http.response.status_code`. A 5xx sets the span's status to error; a 4xx does not (the server did its job).
 ///
+/// Health probes and `/metrics` get no span (`ProbePaths`).
+///
 /// An incoming W3C `traceparent` (and `tracestate`) becomes the span's parent; a malformed one is dropped here,
 /// before the tracer sees it, and the request starts a new trace. Every response carries the `traceparent` of
 /// its span, so a client can quote it. The span ends once the body is written (streams included).
@@ -23,6 +25,7 @@ struct ServerSpanMiddleware: RouterMiddleware {
     static let tracestate = HTTPField.Name("tracestate")!
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if ProbePaths.contains(request.uri.path) { return try await next(request, context) }
         var parent = InstrumentationContext.current ?? .topLevel
         let incoming = TraceHeaders.sanitize(traceparent: request.headers[Self.traceparent], tracestate: request.headers[Self.tracestate])
         if let traceparent = incoming.traceparent,

@@ -43,6 +43,11 @@ public final class ErrorEvents: Sendable {
         self.logger = logger
         newFingerprints = Counter(label: MetricCatalogue.errorFingerprintsNew, factory: factory)
         newFingerprints.increment(by: 0)
+        // The family exists from the first scrape (rules and runbooks name it): each source's overflow series, at 0.
+        for source in ["http", "job", "crash"] {
+            Counter(label: MetricCatalogue.errors, dimensions: [("source", source), ("type", "other"), ("fingerprint", "other")], factory: factory)
+                .increment(by: 0)
+        }
         if let knownFile, let text = try? String(contentsOfFile: knownFile, encoding: .utf8) {
             var s = State()
             for line in text.split(separator: "\n") {
