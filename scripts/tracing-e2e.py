@@ -325,7 +325,18 @@ def run(binary, base):
            "abm_tracing_spans_dropped_total %g" % (elapsed, before, failures, metric(port, "abm_tracing_spans_dropped_total")))
         svc.stop()
 
-        # 8. Protocols that are not built are refused at start, with the reason.
+        # 8. Shutdown flushes: with a minute between batch exports, a request's span still arrives when the
+        # service stops right after it.
+        receiver = Receiver(base)
+        svc.env["OTEL_BSP_SCHEDULE_DELAY"] = "60000"
+        svc.start()
+        s, _, h = request(port, "GET", "/", headers={"traceparent": "00-%s-%s-01" % ("2" * 32, PARENT)})
+        svc.stop()
+        receiver.find(lambda x: x.trace_id.hex() == "2" * 32, timeout=1, what="span flushed at shutdown")
+        receiver.close()
+        ok("a request's span was exported by the shutdown, a minute before its batch was due")
+
+        # 9. Protocols that are not built are refused at start, with the reason.
         for proto, words in (("grpc", "grpc is not built"), ("http/json", "base64")):
             env = dict(svc.env, OTEL_EXPORTER_OTLP_PROTOCOL=proto)
             p = subprocess.run([binary, "serve"], env=env, capture_output=True, timeout=60)

@@ -8,17 +8,6 @@ import Testing
 /// Error events: one structured line and one count per event, fingerprints stable and bounded, new ones
 /// remembered across restarts; crash reports of earlier runs reported once.
 @Suite struct ErrorEventsTests {
-    final class Capture: LogHandler, @unchecked Sendable {
-        var lines: [(Logger.Level, String, Logger.Metadata)] = []
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) { lines.append((event.level, event.message.description, metadata.merging(event.metadata ?? [:]) { $1 })) }
-    }
-
     func scrape(_ registry: PrometheusCollectorRegistry) -> [String] {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
@@ -43,7 +32,7 @@ import Testing
 
     @Test func oneLineAndOneCountPerEventWithABoundedLabelSet() throws {
         let registry = PrometheusCollectorRegistry()
-        let capture = Capture()
+        let capture = CapturedLogs()
         let logger = Logger(label: "t") { _ in capture }
         let events = ErrorEvents(
             release: "9.9.9", factory: TelemetryBundle.prometheusFactory(registry: registry), logger: logger, maxFingerprintLabels: 2)

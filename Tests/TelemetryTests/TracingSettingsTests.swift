@@ -81,17 +81,6 @@ import Testing
 /// swift-otel's diagnostics become counters, and only warnings and errors reach the service log, without the
 /// carrier (the request's header set) that a failed extraction would attach.
 @Suite struct TracingDiagnosticsTests {
-    final class Capture: LogHandler, @unchecked Sendable {
-        var lines: [(Logger.Level, String, Logger.Metadata)] = []
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) { lines.append((event.level, event.message.description, event.metadata ?? [:])) }
-    }
-
     func value(_ registry: PrometheusCollectorRegistry, _ line: String) -> Double? {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
@@ -103,7 +92,7 @@ import Testing
         let registry = PrometheusCollectorRegistry()
         let factory = TelemetryBundle.prometheusFactory(registry: registry)
         let counters = TracingCounters(factory: factory, enabled: true)
-        let capture = Capture()
+        let capture = CapturedLogs()
         var logger = Logger(label: "abm.tracing") { _ in TracingDiagnosticsHandler(forward: capture, counters: counters) }
         logger.logLevel = .error  // OTEL_LOG_LEVEL=error: counting goes on
         #expect(value(registry, "abm_tracing_enabled") == 1)

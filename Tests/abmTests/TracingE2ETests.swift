@@ -24,6 +24,7 @@ extension RealProcessTests {
             "run span linked to it (attempt 1) with phases job complete, job compute, job write result",
             "ok: the access log line carries the request's trace_id and span_id; no request header reached the log; a probe made no span",
             "links to the submitting request's span", "ok: receiver stopped: 50 requests answered 200",
+            "ok: a request's span was exported by the shutdown",
             "ok: OTEL_EXPORTER_OTLP_PROTOCOL=grpc and http/json are refused at start (exit 78) with the reason", "PASS",
         ] {
             #expect(output.contains(line), "missing: \(line)")

@@ -35,15 +35,6 @@ struct ServerSpanMiddleware: RouterMiddleware {
         }
         let method = request.method.rawValue
         let span = tracer.startSpan(method, context: parent, ofKind: .server)
-        span.updateAttributes { a in
-            a["http.request.method"] = method
-            a["url.path"] = request.uri.path
-            a["url.scheme"] = "http"
-            a["network.protocol.version"] = "1.1"
-            a["client.address"] = context.clientAddress
-            if let agent = request.headers[.userAgent] { a["user_agent.original"] = String(agent.prefix(256)) }
-            if let length = request.headers[.contentLength].flatMap({ Int($0) }) { a["http.request.body.size"] = length }
-        }
         let ending = SpanEnd(span)
         do {
             var response = try await InstrumentationContext.$current.withValue(span.context) { try await next(request, context) }
@@ -51,10 +42,12 @@ struct ServerSpanMiddleware: RouterMiddleware {
             // A route template, or none (Hummingbird names an unmatched request "NotFound").
             let route = context.endpointPath.flatMap { $0.hasPrefix("/") ? MetricsMiddleware.template($0) : nil }
             if let route { span.operationName = method + " " + route }
+            // The attributes in one update (one lock), once the route is known; body sizes are opt-in in the
+            // conventions and left out.
             span.updateAttributes { a in
+                Self.requestAttributes(&a, request, context, method: method)
                 if let route { a["http.route"] = route }
                 a["http.response.status_code"] = code
-                if let length = response.body.contentLength { a["http.response.body.size"] = length }
                 if code >= 500 { a["error.type"] = String(code) }
             }
             if code >= 500 { span.setStatus(SpanStatus(code: .error, message: response.status.reasonPhrase)) }
@@ -68,6 +61,7 @@ struct ServerSpanMiddleware: RouterMiddleware {
         } catch {
             let code = (error as? any HTTPResponseError)?.status.code ?? 500
             span.updateAttributes { a in
+                Self.requestAttributes(&a, request, context, method: method)
                 a["http.response.status_code"] = Int(code)
                 if code >= 500 { a["error.type"] = String(describing: type(of: error)) }
             }
@@ -78,5 +72,14 @@ struct ServerSpanMiddleware: RouterMiddleware {
             ending.end()
             throw error
         }
+    }
+
+    static func requestAttributes(_ a: inout SpanAttributes, _ request: Request, _ context: Context, method: String) {
+        a["http.request.method"] = method
+        a["url.path"] = request.uri.path
+        a["url.scheme"] = "http"
+        a["network.protocol.version"] = "1.1"
+        a["client.address"] = context.clientAddress
+        if let agent = request.headers[.userAgent] { a["user_agent.original"] = String(agent.prefix(256)) }
     }
 }
