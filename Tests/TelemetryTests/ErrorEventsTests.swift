@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Logging
 import Prometheus
@@ -58,7 +59,12 @@ import Testing
         #expect(capture.lines.filter { $0.2["event"] == "error_new_fingerprint" }.count == 4)
     }
 
-    @Test func aFingerprintSeenBeforeARestartIsNotNewAgain() throws {
+    func saved(_ e: ErrorEvents) async {
+        for _ in 0..<500 where !e.isSaved { try? await Task.sleep(for: .milliseconds(10)) }
+        #expect(e.isSaved)
+    }
+
+    @Test func aFingerprintSeenBeforeARestartIsNotNewAgain() async throws {
         let dir = directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/error-fingerprints.tsv"
@@ -67,6 +73,7 @@ import Testing
         let a = ErrorEvents(release: "1.0", factory: TelemetryBundle.prometheusFactory(registry: first), logger: logger, knownFile: file)
         a.record(source: "http", type: "HTTP500", message: "boom", logger: logger)
         #expect(scrape(first).contains("abm_error_fingerprints_new_total 1"))
+        await saved(a)
         let text = try String(contentsOfFile: file, encoding: .utf8)
         #expect(text.hasPrefix(ErrorEvents.fingerprint(type: "HTTP500", message: "boom") + "\t1.0\t"))
         // The next release, after a restart: the old error is not new, a different one is.
@@ -76,10 +83,30 @@ import Testing
         #expect(scrape(second).contains("abm_error_fingerprints_new_total 0"))
         b.record(source: "job", type: "StoreError", message: "new in 1.1", logger: logger)
         #expect(scrape(second).contains("abm_error_fingerprints_new_total 1"))
+        await saved(b)
         #expect(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count == 2)
     }
 
-    @Test func theRememberedSetIsBounded() throws {
+    /// Many new fingerprints at once, from many threads: every one is counted once and the file ends up with
+    /// all of them, written by one writer at a time.
+    @Test func aBurstOfNewFingerprintsIsSavedWhole() async throws {
+        let dir = directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/fp.tsv"
+        let registry = PrometheusCollectorRegistry()
+        let logger = Logger(label: "t") { _ in SwiftLogNoOpLogHandler() }
+        let e = ErrorEvents(release: "1", factory: TelemetryBundle.prometheusFactory(registry: registry), logger: logger, knownFile: file)
+        DispatchQueue.concurrentPerform(iterations: 200) { i in
+            e.record(source: "job", type: "T", message: "case \(String(UnicodeScalar(UInt8(65 + i % 26)))) \(i / 26 > 0 ? "x" : "")\(String(repeating: "y", count: i / 26))", logger: logger)
+        }
+        await saved(e)
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 200)
+        #expect(Set(lines.map { $0.prefix(12) }).count == 200)
+        #expect(scrape(registry).contains("abm_error_fingerprints_new_total 200"))
+    }
+
+    @Test func theRememberedSetIsBounded() async throws {
         let dir = directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/fp.tsv"
@@ -88,6 +115,7 @@ import Testing
             release: "1", factory: TelemetryBundle.prometheusFactory(registry: PrometheusCollectorRegistry()), logger: logger, knownFile: file,
             maxKnown: 3)
         for word in ["a", "b", "c", "d", "e"] { e.record(source: "job", type: "T", message: word, logger: logger) }
+        await saved(e)
         let kept = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map { String($0.prefix(12)) }
         #expect(kept == ["c", "d", "e"].map { ErrorEvents.fingerprint(type: "T", message: $0) })
     }

@@ -15,7 +15,8 @@ import Synchronization
 /// A fingerprint never seen before by this data directory is also counted in
 /// `abm_error_fingerprints_new_total` and logged as `error_new_fingerprint`, for the alert on errors a release
 /// introduced. The fingerprints seen are kept in `known` (one per line: fingerprint, release, first time,
-/// type), at most `maxKnown` of them, so a restart does not make old errors new again.
+/// type), at most `maxKnown` of them, so a restart does not make old errors new again. The file is written off
+/// the request path by one writer at a time, so a burst of new fingerprints costs one or two writes.
 public final class ErrorEvents: Sendable {
     public let release: String
     private let factory: any MetricsFactory
@@ -27,6 +28,9 @@ public final class ErrorEvents: Sendable {
         var labelled: Set<String> = []
         var known: [String: String] = [:]  // fingerprint -> its line in the file
         var order: [String] = []
+        /// A save is running; `dirty` asks it to write once more when it is done.
+        var saving = false
+        var dirty = false
     }
     private let state = Mutex(State())
     private let newFingerprints: Counter
@@ -78,7 +82,7 @@ public final class ErrorEvents: Sendable {
     @discardableResult
     public func record(source: String, type: String, message: String, logger: Logger, metadata: Logger.Metadata = [:]) -> String {
         let fp = Self.fingerprint(type: type, message: message)
-        let (label, isNew, fileText) = state.withLock { s -> (String, Bool, String?) in
+        let (label, isNew, startSave) = state.withLock { s -> (String, Bool, Bool) in
             var label = "other"
             if s.labelled.contains(fp) {
                 label = fp
@@ -86,12 +90,18 @@ public final class ErrorEvents: Sendable {
                 s.labelled.insert(fp)
                 label = fp
             }
-            guard s.known[fp] == nil else { return (label, false, nil) }
+            guard s.known[fp] == nil else { return (label, false, false) }
             let clean = type.map { $0 == "\t" || $0 == "\n" ? " " : $0 }
             s.known[fp] = "\(fp)\t\(release)\t\(Int(Date().timeIntervalSince1970))\t\(String(clean))"
             s.order.append(fp)
             while s.order.count > maxKnown { s.known[s.order.removeFirst()] = nil }
-            return (label, true, knownFile == nil ? nil : s.order.compactMap { s.known[$0] }.joined(separator: "\n") + "\n")
+            guard knownFile != nil else { return (label, true, false) }
+            if s.saving {
+                s.dirty = true
+                return (label, true, false)
+            }
+            s.saving = true
+            return (label, true, true)
         }
         Counter(label: MetricCatalogue.errors, dimensions: [("source", source), ("type", type), ("fingerprint", label)], factory: factory)
             .increment()
@@ -107,7 +117,7 @@ public final class ErrorEvents: Sendable {
                 "release": .string(release),
             ]
             logger.warning("new error fingerprint", metadata: metadata.merging(note) { $1 })
-            if let fileText, let knownFile { save(fileText, to: knownFile) }
+            if startSave, let knownFile { Task.detached { self.saveLoop(to: knownFile) } }
         }
         return fp
     }
@@ -121,6 +131,26 @@ public final class ErrorEvents: Sendable {
         default: return "error_event"
         }
     }
+
+    /// Off the request path, one writer at a time: a burst of new fingerprints costs one or two writes, not
+    /// one each.
+    private func saveLoop(to path: String) {
+        while true {
+            let text = state.withLock { s in
+                s.dirty = false
+                return s.order.compactMap { s.known[$0] }.joined(separator: "\n") + "\n"
+            }
+            save(text, to: path)
+            let again = state.withLock { s in
+                if !s.dirty { s.saving = false }
+                return s.dirty
+            }
+            if !again { return }
+        }
+    }
+
+    /// True once every fingerprint recorded so far is in the file (tests wait on it).
+    public var isSaved: Bool { state.withLock { !$0.saving } }
 
     /// Writes the known fingerprints through a temporary file and a rename; a failure is logged, never thrown.
     private func save(_ text: String, to path: String) {
