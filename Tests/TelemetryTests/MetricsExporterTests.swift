@@ -237,7 +237,7 @@ enum NIOPosixGroup {
         #expect(exprs.count >= 9)
         let known = Set(MetricCatalogue.entries.map(\.name)).union(["ALERTS", "up"])
         let pattern = try Regex(#"[a-zA-Z_:][a-zA-Z0-9_:]*(?=\{|\[| |\)|$)"#)
-        let functions: Set<String> = ["sum", "rate", "by", "clamp_min", "histogram_quantile", "le", "instance", "state", "status", "engine", "route", "alertname", "severity", "alertstate"]
+        let functions: Set<String> = ["sum", "rate", "increase", "max", "by", "clamp_min", "histogram_quantile", "le", "instance", "state", "status", "engine", "route", "alertname", "severity", "alertstate", "source", "type", "fingerprint", "reason"]
         for expr in exprs {
             for m in expr.matches(of: pattern) {
                 var name = String(expr[m.range])
