@@ -132,7 +132,7 @@ log-disk-full)
   # Space comes back: logging resumes.
   before=$(stat -c %s "$W/logs/abm.log")
   rm -f "$W/logs/filler"
-  for i in $(seq 20); do curl -s -o /dev/null "$URL/api/v1/health/live"; done
+  for i in $(seq 20); do curl -s -o /dev/null "$URL/"; done   # probes log at debug: a request that logs at INFO
   wait_for "[ \$(stat -c %s $W/logs/abm.log) -gt $before ] && grep -q 'writable again' $W/abm.log" 10 "logging resumes once space is free, and stderr says so"
   ;;
 
