@@ -89,7 +89,7 @@ extension JobQueue {
     /// whole in memory, whatever its size.
     static func simulate(
         _ claimed: ClaimedJob, flag: CancelFlag, workers: WorkerPool, hub: JobProgressHub, store: any JobStore,
-        now: @escaping @Sendable () -> Date, hook: (@Sendable (String, Int) -> Void)?, tracer: any Tracer = NoOpTracer()
+        now: @escaping @Sendable () -> Date, hook: (@Sendable (String, Int) -> Void)?, tracer: any Tracer
     ) async -> Outcome {
         // Two phases as child spans of the run: the engine, then writing the result to the store (encoding
         // happens while it is written).
@@ -138,7 +138,6 @@ extension JobQueue {
             computeEnding.end()
             return .failure(error)
         }
-        computeEnding.end()
         let write = tracer.startSpan("job write result", context: parent)
         defer { write.end() }
         do {

@@ -10,15 +10,12 @@ public enum JobTrace {
     /// The W3C `traceparent` the tracer writes for a context (nil when the context has no span, as with tracing
     /// off, or when the tracer does not speak W3C).
     public static func traceparent(of context: InstrumentationContext, tracer: any Tracer) -> String? {
-        var carrier: [String: String] = [:]
-        tracer.inject(context, into: &carrier, using: DictionaryCarrier())
-        return carrier["traceparent"]
+        carrier(context, tracer)["traceparent"]
     }
 
     /// The stored form of a context's trace (see above); nil when there is none.
     public static func stored(_ context: InstrumentationContext, tracer: any Tracer) -> String? {
-        var carrier: [String: String] = [:]
-        tracer.inject(context, into: &carrier, using: DictionaryCarrier())
+        let carrier = carrier(context, tracer)
         if let traceparent = carrier["traceparent"] { return traceparent }
         guard !carrier.isEmpty, carrier.allSatisfy({ !$0.key.contains("&") && !$0.key.contains("=") && !$0.value.contains("&") })
         else { return nil }
@@ -48,6 +45,13 @@ public enum JobTrace {
         let parts = value.split(separator: "-")
         guard parts.count >= 4, parts[1].utf8.count == 32, !value.contains("=") else { return nil }
         return String(parts[1])
+    }
+
+    /// What the tracer propagates for a context.
+    static func carrier(_ context: InstrumentationContext, _ tracer: any Tracer) -> [String: String] {
+        var carrier: [String: String] = [:]
+        tracer.inject(context, into: &carrier, using: DictionaryCarrier())
+        return carrier
     }
 
     struct DictionaryCarrier: Injector, Extractor {

@@ -77,8 +77,12 @@ struct MetricsMiddleware: RouterMiddleware {
     }
 
     /// The route template of the request, or `unmatched` when no route matched (bounded label values).
-    static func routeLabel(_ context: ABMRequestContext) -> String {
-        guard let path = context.endpointPath, path.hasPrefix("/") else { return "unmatched" }
+    static func routeLabel(_ context: ABMRequestContext) -> String { route(context) ?? "unmatched" }
+
+    /// The route template of the request, or nil when no route matched (Hummingbird then names the endpoint
+    /// "NotFound", without a leading slash).
+    static func route(_ context: ABMRequestContext) -> String? {
+        guard let path = context.endpointPath, path.hasPrefix("/") else { return nil }
         return template(path)
     }
 

@@ -39,17 +39,7 @@ struct ServerSpanMiddleware: RouterMiddleware {
         do {
             var response = try await InstrumentationContext.$current.withValue(span.context) { try await next(request, context) }
             let code = Int(response.status.code)
-            // A route template, or none (Hummingbird names an unmatched request "NotFound").
-            let route = context.endpointPath.flatMap { $0.hasPrefix("/") ? MetricsMiddleware.template($0) : nil }
-            if let route { span.operationName = method + " " + route }
-            // The attributes in one update (one lock), once the route is known; body sizes are opt-in in the
-            // conventions and left out.
-            span.updateAttributes { a in
-                Self.requestAttributes(&a, request, context, method: method)
-                if let route { a["http.route"] = route }
-                a["http.response.status_code"] = code
-                if code >= 500 { a["error.type"] = String(code) }
-            }
+            Self.describe(span, request, context, method: method, status: code, errorType: String(code))
             if code >= 500 { span.setStatus(SpanStatus(code: .error, message: response.status.reasonPhrase)) }
             if let value = JobTrace.traceparent(of: span.context, tracer: tracer) { response.headers[Self.traceparent] = value }
             let body = response.body
@@ -59,12 +49,8 @@ struct ServerSpanMiddleware: RouterMiddleware {
             }
             return response
         } catch {
-            let code = (error as? any HTTPResponseError)?.status.code ?? 500
-            span.updateAttributes { a in
-                Self.requestAttributes(&a, request, context, method: method)
-                a["http.response.status_code"] = Int(code)
-                if code >= 500 { a["error.type"] = String(describing: type(of: error)) }
-            }
+            let code = Int((error as? any HTTPResponseError)?.status.code ?? 500)
+            Self.describe(span, request, context, method: method, status: code, errorType: String(describing: type(of: error)))
             if code >= 500 {
                 span.recordError(error)
                 span.setStatus(SpanStatus(code: .error))
@@ -74,12 +60,21 @@ struct ServerSpanMiddleware: RouterMiddleware {
         }
     }
 
-    static func requestAttributes(_ a: inout SpanAttributes, _ request: Request, _ context: Context, method: String) {
-        a["http.request.method"] = method
-        a["url.path"] = request.uri.path
-        a["url.scheme"] = "http"
-        a["network.protocol.version"] = "1.1"
-        a["client.address"] = context.clientAddress
-        if let agent = request.headers[.userAgent] { a["user_agent.original"] = String(agent.prefix(256)) }
+    /// The span's name and attributes, in one update (one lock) once the route and status are known; body sizes
+    /// are opt-in in the conventions and left out. `errorType` is recorded for a 5xx only.
+    static func describe(_ span: any Span, _ request: Request, _ context: Context, method: String, status: Int, errorType: String) {
+        let route = MetricsMiddleware.route(context)
+        if let route { span.operationName = method + " " + route }
+        span.updateAttributes { a in
+            a["http.request.method"] = method
+            a["url.path"] = request.uri.path
+            a["url.scheme"] = "http"
+            a["network.protocol.version"] = "1.1"
+            a["client.address"] = context.clientAddress
+            if let agent = request.headers[.userAgent] { a["user_agent.original"] = String(agent.prefix(256)) }
+            if let route { a["http.route"] = route }
+            a["http.response.status_code"] = status
+            if status >= 500 { a["error.type"] = errorType }
+        }
     }
 }

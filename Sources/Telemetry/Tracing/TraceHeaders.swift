@@ -18,10 +18,4 @@ public enum TraceHeaders {
         if (try? TraceContext(traceParentHeaderValue: traceparent, traceStateHeaderValue: nil)) != nil { return (traceparent, nil) }
         return (nil, nil)
     }
-
-    /// The trace id (32 hex digits) of a valid `traceparent`.
-    public static func traceID(ofTraceparent value: String) -> String? {
-        guard let c = try? TraceContext(traceParentHeaderValue: value, traceStateHeaderValue: nil) else { return nil }
-        return c.traceID.description
-    }
 }

@@ -62,6 +62,6 @@ public final class TracingRuntime: Sendable {
     /// Puts `trace_id`, `span_id` and `trace_flags` of the current span on every log line (journald:
     /// `TRACE_ID=`, `SPAN_ID=`); nil when tracing is off, so no log line pays for it.
     public var loggingMetadataProvider: Logger.MetadataProvider? {
-        settings.enabled && service != nil ? OTel.makeLoggingMetadataProvider() : nil
+        service != nil ? OTel.makeLoggingMetadataProvider() : nil
     }
 }
